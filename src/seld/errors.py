@@ -31,7 +31,7 @@ class FormatError(InputError):
     """A label, prediction or manifest file does not follow its format; names the file and the line."""
 
     def __init__(self, path: str | Path | None, line: int | None, problem: str, fix: str | None = None):
-        self.line = line
+        self.line = None if line is None else int(line)
         super().__init__(path, problem, fix)
         if line is not None:
             where = f"{self.path}:{line}: " if self.path is not None else f"line {line}: "
