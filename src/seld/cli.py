@@ -57,7 +57,7 @@ def cli(log_level: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the CLI, print user errors on one line and exit 2."""
     try:
-        cli.main(args=argv, prog_name="seld", standalone_mode=False)
+        rv = cli.main(args=argv, prog_name="seld", standalone_mode=False)
     except SeldError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(2)
@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except click.exceptions.Exit as err:
         sys.exit(err.exit_code)
+    sys.exit(rv if isinstance(rv, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover
