@@ -13,8 +13,8 @@ __all__ = ["polar_to_unit", "unit_to_polar", "angular_distance", "normalize"]
 
 def polar_to_unit(azi_deg, ele_deg) -> np.ndarray:
     """Unit vectors [..., 3] from azimuth and elevation in degrees."""
-    azi = np.deg2rad(np.asarray(azi_deg, dtype=np.float64))
-    ele = np.deg2rad(np.asarray(ele_deg, dtype=np.float64))
+    azi, ele = np.broadcast_arrays(np.deg2rad(np.asarray(azi_deg, dtype=np.float64)),
+                                   np.deg2rad(np.asarray(ele_deg, dtype=np.float64)))
     cos_e = np.cos(ele)
     return np.stack([cos_e * np.cos(azi), cos_e * np.sin(azi), np.sin(ele)], axis=-1)
 

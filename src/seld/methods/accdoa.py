@@ -1,0 +1,89 @@
+"""ACCDOA: activity-coupled Cartesian DOA, one vector per class (Shimada et al., ICASSP 2021).
+
+Each class k has a vector y_k = a_k u_k (activity times unit direction); the class is detected when
+||y_k|| > threshold, and the direction is y_k itself. Output [B, T, 3K] in axis-major blocks
+[x_1..x_K, y_1..y_K, z_1..z_K] (tanh). With ``distance=True`` (DCASE2024 style) a fourth block of distances in
+metres follows: [B, T, 4K] = [x, y, z, d]; the distance target is the distance where the class is active and 0
+elsewhere (not scaled by a soft activity), and negative predicted distances are clipped to 0 at decoding.
+
+Several instances of one class in a frame cannot be represented: the target holds their activity-weighted mean
+direction (and mean distance) at the largest of their activities (PSELDNets instead keeps the last row).
+
+Decoding follows PSELDNets ``get_accdoa_labels``: only the ``top_k`` = 3 classes with the largest norm in a
+frame may be active (``max_ov``), each if its norm exceeds its class threshold (0.5).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from seld.errors import ConfigError
+from seld.formats.events import Events
+from seld.methods.base import Method, check_shape
+from seld.methods.rows import FRAME_LEN, build_events, class_thresholds, classwise, select_rows, to_numpy
+
+__all__ = ["ACCDOA"]
+
+
+class ACCDOA(Method):
+    """Single-track ACCDOA with an MSE loss (see the module docstring).
+
+    Args:
+        distance: also regress the distance in metres (output [B, T, 4K]).
+    """
+
+    name = "accdoa"
+    head = "accdoa"
+
+    def __init__(self, distance: bool = False):
+        self.distance = bool(distance)
+
+    @property
+    def _blocks(self) -> int:
+        return 4 if self.distance else 3
+
+    def encode(self, events: Events, num_frames: int, num_classes: int, *, start: int = 0,
+               activity=None) -> torch.Tensor:
+        """Target [T, 3K] (or [T, 4K] with distance), axis-major like the output."""
+        rows = select_rows(events, num_frames, num_classes, start=start, activity=activity,
+                           need_dist=self.distance)
+        act, unit, dist = classwise(rows, num_frames, num_classes)
+        blocks = [(act[..., None] * unit).transpose(0, 2, 1)]  # [T, 3, K]
+        if self.distance:
+            blocks.append(np.where(act > 0, dist, 0.0)[:, None, :])
+        target = np.concatenate(blocks, axis=1).reshape(num_frames, self._blocks * num_classes)
+        return torch.from_numpy(target.astype(np.float32))
+
+    def loss_terms(self, output: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Mean squared error over every frame, axis and class."""
+        check_shape(output, targets, "accdoa")
+        return {"loss": F.mse_loss(output, targets)}
+
+    def decode(self, output: torch.Tensor, thresholds=0.5, *, top_k: int | None = 3,
+               frame_len: float = FRAME_LEN) -> list[Events]:
+        """Events per item: per frame the ``top_k`` classes of largest norm (None: all) above threshold."""
+        y = to_numpy(output)
+        if y.ndim != 3 or y.shape[-1] % self._blocks:
+            raise ValueError(f"accdoa output must be [B, T, {self._blocks}K], got {y.shape}")
+        nb, nt = y.shape[:2]
+        k = y.shape[-1] // self._blocks
+        blocks = y.reshape(nb, nt, self._blocks, k)
+        vec = blocks[:, :, :3].transpose(0, 1, 3, 2)  # [B, T, K, 3]
+        norm = np.linalg.norm(vec, axis=-1)
+        active = norm > class_thresholds(thresholds, k)
+        if top_k is not None and top_k < k:
+            if top_k < 1:
+                raise ConfigError(f"top_k must be at least 1 (or None for no limit), got {top_k}")
+            top = np.argsort(-norm, axis=-1, kind="stable")[..., :top_k]
+            in_top = np.zeros_like(active)
+            np.put_along_axis(in_top, top, True, axis=-1)
+            active &= in_top
+        b, t, c = np.nonzero(active)
+        dist = np.maximum(blocks[b, t, 3, c], 0.0) if self.distance else None
+        return build_events(nb, nt, b, t, c, np.zeros_like(c), vec[b, t, c], dist, frame_len)
+
+    def oracle(self, targets: torch.Tensor) -> torch.Tensor:
+        """The target itself: ACCDOA regresses it directly."""
+        return targets.clone()

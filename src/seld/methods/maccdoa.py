@@ -1,0 +1,163 @@
+"""Multi-ACCDOA with ADPIT: three ACCDOA tracks per class (Shimada et al., ICASSP 2022).
+
+Output [B, T, 9K]: ``reshape(B, T, 3, 3, K)`` gives [track, axis, class] (tanh). With ``distance=True``
+(DCASE2024 "multi-ACCDDOA") [B, T, 12K] = [track, (x, y, z, d), class], distance in metres.
+
+Target: the DCASE/PSELDNets ADPIT tensor [T, 6, 4, K] = [frame, dummy track, (act, x, y, z), class] (or
+[T, 6, 5, K] with the distance in metres as fifth entry). The six dummy tracks hold, per frame and class, the
+instances of that class by how many there are, in row order: A0 when there is one; B0, B1 when there are two;
+C0, C1, C2 when there are three or more (a fourth and later instance is dropped, with a warning).
+
+Loss (auxiliary duplicating permutation-invariant training): per (item, frame, class) the output is compared
+with 13 candidate targets, A0A0A0, the 6 ways to spread B0 and B1 over 3 tracks, the 6 orders of C0 C1 C2, and
+the smallest mean squared error counts; the loss is its mean. As in Sony's baseline each candidate is padded
+with the first candidate of the two other groups, so that a candidate of an empty group does not pull the
+output towards zero. Dummy track vectors are act * (x, y, z) and, for the distance, d where act > 0 (the same
+as DCASE2024 for 0/1 activity; a soft activity does not shrink the distance).
+
+Decoding (DCASE baseline ``determine_similar_location`` logic): a track is active when its vector norm exceeds
+the class threshold; two active tracks of one class closer than ``unify_deg`` (15 degrees) are the same event.
+With one similar pair, the pair is averaged and the third track kept if active; with two or more similar pairs,
+the three tracks are averaged. Distances are clipped at 0 before averaging. PSELDNets' copy of this logic has a
+slip in the "tracks 0 and 2 similar" case (it outputs track 0 again instead of track 1); the DCASE version is
+followed here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import torch
+
+from seld.errors import ConfigError
+from seld.formats.events import Events
+from seld.geometry import angular_distance, normalize
+from seld.methods.base import Method
+from seld.methods.rows import FRAME_LEN, build_events, class_thresholds, rank_in_group, select_rows, to_numpy
+
+__all__ = ["MultiACCDOA", "ADPIT_CANDIDATES", "adpit_loss"]
+
+logger = logging.getLogger(__name__)
+
+#: The 13 ADPIT candidates: which dummy track (0 = A0, 1-2 = B0-B1, 3-5 = C0-C2) each output track is given.
+ADPIT_CANDIDATES: tuple[tuple[int, int, int], ...] = (
+    (0, 0, 0),
+    (1, 1, 2), (1, 2, 1), (1, 2, 2), (2, 1, 1), (2, 1, 2), (2, 2, 1),
+    (3, 4, 5), (3, 5, 4), (4, 3, 5), (4, 5, 3), (5, 3, 4), (5, 4, 3),
+)
+#: First candidate of the group (A, B, C) of each candidate; the padding of a candidate is the sum of the first
+#: candidates of the other two groups.
+_GROUP_FIRST = (0,) + (1,) * 6 + (7,) * 6
+
+
+def _dummy_tracks(targets: torch.Tensor) -> torch.Tensor:
+    """Regression vectors [B, T, 6, C, K] of the dummy tracks: act * (x, y, z) and the distance where active."""
+    act = targets[:, :, :, :1]
+    dummy = act * targets[:, :, :, 1:4]
+    if targets.shape[3] == 5:
+        dummy = torch.cat([dummy, (act > 0) * targets[:, :, :, 4:5]], dim=3)
+    return dummy
+
+
+def adpit_loss(output: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """ADPIT loss of output [B, T, 3 * C * K] against ADPIT targets [B, T, 6, 1 + C, K] (C = 3 or 4)."""
+    nb, nt, _, width, k = targets.shape
+    dummy = _dummy_tracks(targets)
+    candidates = [dummy[:, :, list(idx)] for idx in ADPIT_CANDIDATES]  # each [B, T, 3, C, K]
+    first_sum = candidates[0] + candidates[1] + candidates[7]
+    out = output.reshape(nb, nt, 3, width - 1, k)
+    losses = torch.stack([((out - (cand + first_sum - candidates[_GROUP_FIRST[p]])) ** 2).mean(dim=(2, 3))
+                          for p, cand in enumerate(candidates)])  # [13, B, T, K]
+    return losses.min(dim=0).values.mean()
+
+
+class MultiACCDOA(Method):
+    """Multi-ACCDOA (3 tracks) with the ADPIT loss (see the module docstring).
+
+    Args:
+        distance: also regress the distance in metres (output [B, T, 12K], targets [T, 6, 5, K]).
+    """
+
+    name = "maccdoa"
+    head = "maccdoa"
+
+    def __init__(self, distance: bool = False):
+        self.distance = bool(distance)
+
+    @property
+    def _width(self) -> int:
+        return 4 if self.distance else 3
+
+    def encode(self, events: Events, num_frames: int, num_classes: int, *, start: int = 0,
+               activity=None) -> torch.Tensor:
+        """ADPIT target [T, 6, 4, K] (or [T, 6, 5, K]): (activity, unit x, y, z[, distance]) per dummy track."""
+        rows = select_rows(events, num_frames, num_classes, start=start, activity=activity,
+                           need_dist=self.distance)
+        rank, size = rank_in_group(rows.frame * num_classes + rows.cls)
+        keep = rank < 3
+        if not keep.all():
+            logger.warning("ADPIT targets hold at most 3 instances of a class per frame: %d event rows dropped",
+                           int((~keep).sum()))
+        slot = np.where(size == 1, 0, np.where(size == 2, 1 + rank, 3 + rank))[keep]
+        frame, cls = rows.frame[keep], rows.cls[keep]
+        target = np.zeros((num_frames, 6, 1 + self._width, num_classes), np.float32)
+        target[frame, slot, 0, cls] = rows.weight[keep]
+        for axis in range(3):
+            target[frame, slot, 1 + axis, cls] = rows.xyz[keep, axis]
+        if self.distance:
+            target[frame, slot, 4, cls] = rows.dist[keep]
+        return torch.from_numpy(target)
+
+    def loss_terms(self, output: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
+        """ADPIT loss (13 candidates, the best per item, frame and class)."""
+        nb, nt, _, width, k = targets.shape
+        if width != 1 + self._width or output.shape != (nb, nt, 3 * self._width * k):
+            raise ValueError(f"maccdoa: network output of shape {tuple(output.shape)} does not fit ADPIT targets of "
+                             f"shape {tuple(targets.shape)} (expected output [B, T, {3 * self._width}K])")
+        return {"loss": adpit_loss(output, targets)}
+
+    def decode(self, output: torch.Tensor, thresholds=0.5, *, unify_deg: float = 15.0,
+               frame_len: float = FRAME_LEN) -> list[Events]:
+        """Events per item: active tracks (norm above threshold), same-class tracks closer than ``unify_deg``
+        merged (0 disables merging). A merged event takes the smallest track index of its parts."""
+        if unify_deg < 0:
+            raise ConfigError(f"unify_deg must be >= 0 degrees, got {unify_deg}")
+        y = to_numpy(output)
+        per_track = 3 * self._width
+        if y.ndim != 3 or y.shape[-1] % per_track:
+            raise ValueError(f"maccdoa output must be [B, T, {per_track}K], got {y.shape}")
+        nb, nt = y.shape[:2]
+        k = y.shape[-1] // per_track
+        blocks = y.reshape(nb, nt, 3, self._width, k)
+        vec = blocks[:, :, :, :3].transpose(0, 1, 2, 4, 3)  # [B, T, track, K, 3]
+        dist = np.maximum(blocks[:, :, :, 3], 0.0) if self.distance else np.zeros(vec.shape[:-1])
+        active = np.linalg.norm(vec, axis=-1) > class_thresholds(thresholds, k)  # [B, T, track, K]
+        unit = normalize(vec, eps=1e-10)
+        pairs = ((0, 1), (1, 2), (2, 0))
+        similar = [active[:, :, i] & active[:, :, j] & (angular_distance(unit[:, :, i], unit[:, :, j]) < unify_deg)
+                   for i, j in pairs]
+        n_similar = sum(s.astype(int) for s in similar)
+        # Candidate events: a track alone (when no similar pair involves it), a similar pair averaged (when it is
+        # the only similar pair), the three tracks averaged (when two or more pairs are similar).
+        groups = [(i,) for i in range(3)] + [tuple(sorted(p)) for p in pairs] + [(0, 1, 2)]
+        emit = [active[:, :, i] & ~np.logical_or.reduce([s for s, p in zip(similar, pairs) if i in p])
+                for i in range(3)]
+        emit += [s & (n_similar == 1) for s in similar]
+        emit += [n_similar >= 2]
+        parts = []
+        for tracks, mask in zip(groups, emit):
+            b, t, c = np.nonzero(mask)
+            parts.append((b, t, c, np.full(len(b), tracks[0]),
+                          np.mean([vec[b, t, i, c] for i in tracks], axis=0),
+                          np.mean([dist[b, t, i, c] for i in tracks], axis=0)))
+        b, t, c, track, xyz, d = (np.concatenate(x) for x in zip(*parts))
+        return build_events(nb, nt, b, t, c, track, xyz.reshape(-1, 3), d if self.distance else None, frame_len)
+
+    def oracle(self, targets: torch.Tensor) -> torch.Tensor:
+        """Output [B, T, 3 * C * K] equal to the padded first candidate (A0A0A0 + B0B0B1 + C0C1C2), which the
+        ADPIT loss matches exactly when every (frame, class) fills one group, as :meth:`encode` makes sure."""
+        nb, nt, _, width, k = targets.shape
+        dummy = _dummy_tracks(targets)
+        out = dummy[:, :, [0, 0, 0]] + dummy[:, :, [1, 1, 2]] + dummy[:, :, [3, 4, 5]]
+        return out.reshape(nb, nt, 3 * (width - 1) * k)
