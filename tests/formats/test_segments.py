@@ -52,9 +52,10 @@ def test_seldnet_desc_names_and_moving_sources(tmp_path: Path):
     ev = seg.to_events(frame_len=0.02)
     speech = ev.select(ev.cls == 5)
     azi, _ = speech.azi_ele()
-    # frames 50..55 at 20 ms; azimuth turns counter-clockwise at 10 deg/s: 0.2 deg per frame
-    assert speech.frame.tolist() == list(range(50, 56))
-    np.testing.assert_allclose(azi, 0.2 * np.arange(6), atol=1e-9)
+    # frames floor(1.0*50)=50 .. ceil(1.1*50)=56 (1.1*50 is 55.00000000000001 in floating point, as in the
+    # official code); azimuth turns counter-clockwise at 10 deg/s: 0.2 deg per 20 ms frame
+    assert speech.frame.tolist() == list(range(50, 57))
+    np.testing.assert_allclose(azi, 0.2 * np.arange(7), atol=1e-9)
     knock_azi, knock_ele = ev.select(ev.cls == 0).azi_ele()
     # -170 turning clockwise at 40 deg/s wraps past -180 to +180 after 0.25 s; here 3 frames: -170, -170.8, -171.6
     np.testing.assert_allclose(knock_azi[:3], [-170.0, -170.8, -171.6], atol=1e-9)

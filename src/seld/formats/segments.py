@@ -74,8 +74,9 @@ class Segments:
         """
         if self.kind == "dcase2019":
             fl = 0.02 if frame_len is None else frame_len
-            start = np.floor(self.onset / fl).astype(np.int64)
-            stop = np.ceil(self.offset / fl).astype(np.int64) + 1
+            rate = round(1.0 / fl) if abs(1.0 / fl - round(1.0 / fl)) < 1e-9 else 1.0 / fl
+            start = np.floor(self.onset * rate).astype(np.int64)  # times x frame rate, as the official code
+            stop = np.ceil(self.offset * rate).astype(np.int64) + 1
             n_frames = 3000 if n_frames is None and frame_len is None else n_frames
         else:
             fl = 0.1 if frame_len is None else frame_len

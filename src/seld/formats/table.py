@@ -49,10 +49,30 @@ def parse_numeric(path: str | Path, lines: list[str], numbers: np.ndarray,
     """Parse comma-separated numeric lines into a float64 [N, C] array.
 
     Every line must have the same number of columns, one of ``allowed_columns``; every value must be a finite
-    number. Errors name the file and line.
+    number. Errors name the file and line. The fast path is numpy's C parser, trying integers first (all DCASE
+    label files; four times faster than floats); only a failing file is re-read line by line to find the error.
     """
     if not lines:
         return np.zeros((0, allowed_columns[0]))
+    values = None
+    for dtype in (np.int64, np.float64):
+        try:
+            values = np.loadtxt(lines, delimiter=",", ndmin=2, dtype=dtype, comments=None).astype(np.float64)
+            break
+        except ValueError:
+            continue
+    if values is None or values.shape[1] not in allowed_columns:
+        _raise_first_error(path, lines, numbers, allowed_columns)
+    finite = np.isfinite(values)
+    if not finite.all():
+        i = int(np.flatnonzero(~finite.all(axis=1))[0])
+        raise FormatError(path, numbers[i], f"non-finite value (NaN or inf) in {lines[i]!r}",
+                          "write finite numbers only")
+    return values
+
+
+def _raise_first_error(path, lines: list[str], numbers: np.ndarray, allowed_columns: tuple[int, ...]) -> None:
+    """Find and report the first line that does not parse (slow path, only for broken files)."""
     ncols = np.fromiter(map(str.count, lines, itertools.repeat(",")), dtype=np.int64, count=len(lines)) + 1
     first = int(ncols[0])
     if first not in allowed_columns:
@@ -63,27 +83,13 @@ def parse_numeric(path: str | Path, lines: list[str], numbers: np.ndarray,
         i = int(bad[0])
         raise FormatError(path, numbers[i], f"{ncols[i]} columns where the file's first row has {first}",
                           "every row must have the same number of columns")
-    cells = ",".join(lines).split(",")
-    try:  # integer tables (all DCASE label files) parse about twice as fast as floats
-        return np.array(cells, dtype=np.int64).reshape(len(lines), first).astype(np.float64)
-    except ValueError:
-        pass
-    try:
-        values = np.array(cells, dtype=np.float64).reshape(len(lines), first)
-    except ValueError:
-        for ln, no in zip(lines, numbers):
-            for cell in ln.split(","):
-                try:
-                    float(cell)
-                except ValueError:
-                    raise FormatError(path, no, f"{cell.strip()!r} is not a number") from None
-        raise  # pragma: no cover - every line parsed one by one, so the joined parse cannot fail
-    finite = np.isfinite(values)
-    if not finite.all():
-        i = int(np.flatnonzero(~finite.all(axis=1))[0])
-        raise FormatError(path, numbers[i], f"non-finite value (NaN or inf) in {lines[i]!r}",
-                          "write finite numbers only")
-    return values
+    for ln, no in zip(lines, numbers):
+        for cell in ln.split(","):
+            try:
+                float(cell)
+            except ValueError:
+                raise FormatError(path, no, f"{cell.strip()!r} is not a number") from None
+    raise FormatError(path, None, "cannot parse the file as a numeric table")  # pragma: no cover
 
 
 def _alternatives(cols: tuple[int, ...]) -> str:

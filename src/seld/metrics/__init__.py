@@ -1,0 +1,31 @@
+"""SELD metrics of the DCASE challenges (2019-2024) and L3DAS, computed as the official scorers do, vectorised.
+
+Public API::
+
+    from seld.metrics import score
+    result = score(refs, preds, "dcase2023")          # dicts file name -> seld.formats.Events
+    result.F, result.LE, result.per_class["F"], result.to_dict()
+
+Scorers (``metric=``), each in its own module with its quirks documented:
+
+=============  ===========================================================  =======================
+name           what                                                          module
+=============  ===========================================================  =======================
+dcase2019      ER/F on 1 s blocks, class-agnostic DOA error, frame recall    :mod:`.dcase2019`
+dcase2020      ER/F (20 deg), LE, LR (an F1) on 1 s segments                  :mod:`.segment`
+dcase2021      multi-instance segment metric, micro                          :mod:`.segment`
+dcase2022/23   multi-instance segment metric, spatial FP, macro (or micro)   :mod:`.segment`
+dcase2024      100 ms frames, DOA + relative distance thresholds, DE, RDE    :mod:`.frame`
+l3das22        location-sensitive detection F (positions within 2 m)         :mod:`.l3das`
+=============  ===========================================================  =======================
+
+By default every number equals the official scorer's (checked against them on random cases in the tests),
+quirks included; ``fix_quirks=True`` corrects the quirks that have a clear correct form. ``jackknife=True``
+adds leave-one-file-out 95 % confidence intervals. Nothing here imports torch, and SciPy only for the
+t-quantile of the confidence intervals (the Hungarian matching is done here, SciPy's tie-breaking included).
+"""
+
+from seld.metrics.result import OVERALL_KEYS, SeldResult
+from seld.metrics.score import AVERAGES, METRICS, default_classes, score
+
+__all__ = ["score", "default_classes", "SeldResult", "METRICS", "AVERAGES", "OVERALL_KEYS"]

@@ -1,0 +1,114 @@
+"""`seld evaluate`: score a folder of prediction files against a folder of reference files.
+
+A thin mirror of :func:`seld.metrics.score`: the files are found (recursively, ``*.csv``), paired by file stem,
+read with :mod:`seld.formats` and scored; the result is printed as a table or as one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import click
+
+from seld.errors import InputError
+from seld.formats.classes import get_classes
+from seld.formats.io import PREDICTION_FORMAT_NAMES, read_labels, read_predictions
+from seld.metrics.result import SeldResult
+from seld.metrics.score import AVERAGES, METRICS, default_classes, score
+
+__all__ = ["evaluate", "find_csv"]
+
+log = logging.getLogger(__name__)
+
+#: prediction layout read by default for a metric ("auto" tells the layouts apart by their columns)
+_DEFAULT_PRED_FORMAT = {"dcase2019": "dcase2019", "l3das22": "l3das"}
+
+
+def find_csv(folder: Path) -> dict[str, Path]:
+    """CSV files under ``folder`` (recursively) by file stem; two files with one stem are an error."""
+    out: dict[str, Path] = {}
+    for path in sorted(folder.rglob("*.csv")):
+        if path.stem in out:
+            raise InputError(path, f"has the same name as {out[path.stem]}",
+                             "files pair up by name: keep one file per name in each folder")
+        out[path.stem] = path
+    return out
+
+
+def _format_table(result: SeldResult, per_class: bool) -> str:
+    pct = {"F", "LR", "precision", "recall"}
+    deg = {"LE"}
+
+    def cell(key, value) -> str:
+        if value is None or value != value:
+            return "-"
+        if key in pct:
+            return f"{100 * value:.2f} %"
+        return f"{value:.2f} deg" if key in deg else f"{value:.4f}"
+
+    names = {"LE": "DOA error" if result.metric == "dcase2019" else "LE",
+             "LR": "frame recall" if result.metric == "dcase2019" else "LR"}
+    lines = [f"{result.metric} ({result.average}), {result.files} files"]
+    for key, value in result.overall().items():
+        row = f"  {names.get(key, key):<13}{cell(key, value):>12}"
+        if key in result.ci:
+            lo, hi = result.ci[key]
+            row += f"   95% CI [{cell(key, lo)}, {cell(key, hi)}]"
+        lines.append(row)
+    if per_class and result.per_class:
+        keys = list(result.per_class)
+        width = max(len(c) for c in result.classes) + 2
+        lines.append("")
+        lines.append(f"  {'class':<{width}}" + "".join(f"{k:>12}" for k in keys))
+        for i, name in enumerate(result.classes):
+            lines.append(f"  {name:<{width}}" + "".join(f"{cell(k, result.per_class[k][i]):>12}" for k in keys))
+    return "\n".join(lines)
+
+
+@click.command("evaluate")
+@click.argument("ref_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("pred_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--metric", required=True, type=click.Choice(METRICS), help="Which official scorer to reproduce.")
+@click.option("--average", type=click.Choice(AVERAGES), default=None,
+              help="Class averaging; default: the metric's official setting (macro for 2022-2024).")
+@click.option("--classes", default=None, metavar="N|NAME",
+              help="Number of classes or class-list name; default: the metric's dataset.")
+@click.option("--pred-format", type=click.Choice(PREDICTION_FORMAT_NAMES), default=None,
+              help="Prediction file layout; default: recognised from the columns (dcase2019: 20 ms "
+                   "frame,class,azi,ele; l3das22: frame,class,x,y,z).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (NaN as null).")
+@click.option("--per-class", is_flag=True, help="Add class-wise values.")
+@click.option("--jackknife", is_flag=True, help="Add leave-one-file-out 95 % confidence intervals.")
+@click.option("--fix-quirks", is_flag=True,
+              help="Correct the official scorers' known quirks instead of reproducing them (see the docs).")
+def evaluate(ref_dir: Path, pred_dir: Path, metric: str, average: str | None, classes: str | None,
+             pred_format: str | None, as_json: bool, per_class: bool, jackknife: bool, fix_quirks: bool) -> None:
+    """Score the predictions in PRED_DIR against the references in REF_DIR (files pair up by name).
+
+    A reference without a prediction counts as an empty prediction (with a warning); a prediction without a
+    reference is an error. Scores equal the official DCASE scorers' unless --fix-quirks is given.
+    """
+    class_list = default_classes(metric) if classes is None else get_classes(classes)
+    ref_paths, pred_paths = find_csv(ref_dir), find_csv(pred_dir)
+    if not ref_paths:
+        raise InputError(ref_dir, "contains no .csv reference files", "give the folder of the label files")
+    for stem, path in pred_paths.items():
+        if stem not in ref_paths:
+            raise InputError(path, "prediction file has no reference file of the same name in "
+                                   f"{ref_dir}", "remove it or add its reference")
+    fmt = pred_format or _DEFAULT_PRED_FORMAT.get(metric, "auto")
+    refs, preds = {}, {}
+    for stem, path in ref_paths.items():
+        ev = read_labels(path, classes=class_list)
+        ev.meta.setdefault("path", str(path))
+        refs[stem] = ev
+    for stem, path in pred_paths.items():
+        preds[stem] = read_predictions(path, fmt=fmt, classes=class_list)
+    result = score(refs, preds, metric, average=average, classes=class_list, jackknife=jackknife,
+                   fix_quirks=fix_quirks)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(per_class=per_class)))
+    else:
+        click.echo(_format_table(result, per_class))

@@ -1,0 +1,122 @@
+"""`seld evaluate`: folders in, table or JSON out, user errors on one line with exit status 2."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from metric_cases import frame_case, write_frame_case
+from oracle_golden import GOLDEN, build_case, write_case
+from seld.cli import main
+from seld.formats import read_labels
+from seld.formats.io import read_predictions
+from seld.metrics import score
+
+
+@pytest.fixture()
+def folders(tmp_path: Path) -> tuple[Path, Path]:
+    """Three STARSS-like files: references in two sub-folders, predictions flat (7 columns, distances)."""
+    files = frame_case(3, n_files=3)
+    write_frame_case(files[:2], tmp_path / "ref" / "dev-test-sony", tmp_path / "pred", "polar-dist",
+                     "cartesian-dist")
+    write_frame_case(files[2:], tmp_path / "ref" / "dev-test-tau", tmp_path / "pred", "polar-dist",
+                     "cartesian-dist")
+    return tmp_path / "ref", tmp_path / "pred"
+
+
+def _run(args, capsys) -> tuple[str, str]:
+    with pytest.raises(SystemExit) as err:
+        main([str(a) for a in args])
+    assert err.value.code == 0
+    out = capsys.readouterr()
+    return out.out, out.err
+
+
+def _fail(args, capsys) -> str:
+    with pytest.raises(SystemExit) as err:
+        main([str(a) for a in args])
+    assert err.value.code == 2
+    return capsys.readouterr().err
+
+
+def test_json_equals_the_python_api(folders, capsys):
+    ref, pred = folders
+    out, _ = _run(["evaluate", ref, pred, "--metric", "dcase2024", "--json"], capsys)
+    d = json.loads(out)
+    refs = {p.stem: read_labels(p) for p in ref.rglob("*.csv")}
+    preds = {p.stem: read_predictions(p) for p in pred.glob("*.csv")}
+    expected = score(refs, preds, "dcase2024").to_dict()
+    assert d == expected
+    assert d["files"] == 3 and {"ER", "F", "LE", "LR", "SELD", "DE", "RDE"} <= set(d)
+
+
+def test_table_per_class_and_jackknife(folders, capsys):
+    ref, pred = folders
+    out, _ = _run(["evaluate", ref, pred, "--metric", "dcase2023", "--per-class", "--jackknife"], capsys)
+    assert out.startswith("dcase2023 (macro), 3 files")
+    assert "95% CI" in out and "female_speech" in out and "knock" in out
+    out, _ = _run(["evaluate", ref, pred, "--metric", "dcase2023", "--json", "--per-class", "--jackknife",
+                   "--average", "micro"], capsys)
+    d = json.loads(out)
+    assert d["average"] == "micro" and set(d["per_class"]) >= {"female_speech", "knock"}
+    assert len(d["ci"]["F"]) == 2 and "per_class_ci" in d
+
+
+def test_matches_the_official_numbers_of_a_golden_case(tmp_path, capsys):
+    golden = json.loads(Path(GOLDEN).read_text())["dcase2019_s11"]
+    write_case(golden["case"], build_case(golden["case"]), tmp_path / "ref", tmp_path / "pred")
+    out, _ = _run(["evaluate", tmp_path / "ref", tmp_path / "pred", "--metric", "dcase2019", "--json"], capsys)
+    d = json.loads(out)
+    for key in ("ER", "F", "LE", "LR", "SELD"):
+        assert d[key] == pytest.approx(golden["official"][key], abs=1e-6)
+
+
+def test_missing_prediction_warns_and_counts_as_empty(folders, capsys, caplog):
+    ref, pred = folders
+    victim = sorted(pred.glob("*.csv"))[0]
+    victim.unlink()
+    with caplog.at_level(logging.WARNING):
+        _run(["evaluate", ref, pred, "--metric", "dcase2023", "--json"], capsys)
+    assert victim.stem in caplog.text and "empty prediction" in caplog.text
+
+
+def test_prediction_without_reference_is_an_error(folders, capsys):
+    ref, pred = folders
+    (pred / "stray.csv").write_text("0,0,0,1.0,0.0,0.0,1.0\n")
+    err = _fail(["evaluate", ref, pred, "--metric", "dcase2023"], capsys)
+    assert "stray.csv" in err and "no reference" in err
+
+
+def test_duplicate_names_are_an_error(folders, capsys):
+    ref, pred = folders
+    first = sorted(ref.rglob("*.csv"))[0]
+    (ref / "again").mkdir()
+    (ref / "again" / first.name).write_text(first.read_text())
+    err = _fail(["evaluate", ref, pred, "--metric", "dcase2023"], capsys)
+    assert first.name in err and "same name" in err and str(first) in err
+
+
+def test_malformed_line_names_file_and_line(folders, capsys):
+    ref, pred = folders
+    victim = sorted(pred.glob("*.csv"))[1]
+    lines = victim.read_text().splitlines()
+    lines[2] = "3,1,0,oops,0,0,1"
+    victim.write_text("\n".join(lines) + "\n")
+    err = _fail(["evaluate", ref, pred, "--metric", "dcase2023"], capsys)
+    assert f"{victim}:3:" in err and err.count("\n") == 1
+
+
+def test_wrong_class_count_is_an_error(folders, capsys):
+    ref, pred = folders
+    err = _fail(["evaluate", ref, pred, "--metric", "dcase2023", "--classes", "3"], capsys)
+    assert "class" in err and "--classes" in err
+
+
+def test_importing_the_command_does_not_import_torch():
+    code = "import sys, seld.metrics.cli\nassert 'torch' not in sys.modules\nassert 'scipy' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
