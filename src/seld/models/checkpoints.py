@@ -1,0 +1,434 @@
+"""Checkpoints: our own format, and importers for PSELDNets and AudioSet (PANNs CNN14, HTS-AT, PaSST) weights.
+
+Our checkpoint is a ``torch.save`` dict ``{"format": "seld-model", "version": 1, "config": ...,
+"classes": [...] | None, "state_dict": ..., "metadata": {...}}``: ``config`` holds the arguments of
+:func:`seld.models.create_model`, so :func:`load_checkpoint` rebuilds the network from the file alone. Files are
+read with ``torch.load(weights_only=True)``; a foreign file that needs arbitrary unpickling is refused unless the
+caller trusts it (``allow_pickle=True``).
+
+Importers rename the source keys into ours (the tables live next to each backbone), inflate one-channel first
+layers to the input channels (``W.repeat(1, C, 1, 1) / C``), copy AudioSet's input BatchNorm ``bn0`` into every
+channel of our input normalisation, and fit PaSST's positional embeddings. Every weight of the target model must
+be covered except the parts that are new by design (the head, and the Conformer/cross-stitch units for AudioSet
+weights); anything else missing, unexpected or of the wrong shape raises :class:`~seld.errors.FormatError`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+
+from seld import __version__
+from seld.errors import ConfigError, FormatError, InputError
+from seld.models.backbones import cnn14_conformer, htsat, passt
+from seld.models.heads import TRACKWISE_METHODS
+from seld.models.registry import create_model, get_model_entry
+
+__all__ = ["save_checkpoint", "load_checkpoint", "Checkpoint", "ImportReport", "import_weights", "import_pseldnets",
+           "convert_pseldnets_state", "import_audioset", "inflate_channels", "read_torch_file", "resolve_classes",
+           "AUDIOSET_SOURCES"]
+
+FORMAT = "seld-model"
+VERSION = 1
+
+#: AudioSet checkpoint kind -> the backbone it initialises.
+AUDIOSET_SOURCES = {"panns": "cnn14_conformer", "htsat": "htsat", "passt": "passt"}
+
+_FAMILY_MODULES = {"htsat": htsat, "passt": passt, "cnn14_conformer": cnn14_conformer}
+
+
+@dataclass
+class Checkpoint:
+    """What a seld checkpoint holds besides the weights."""
+
+    config: dict
+    classes: list[str] | None
+    metadata: dict
+
+
+@dataclass
+class ImportReport:
+    """Outcome of an import: tensors loaded, keys left at their initialisation, source keys not used."""
+
+    source: str
+    loaded: int
+    reinitialised: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [f"{self.source}: loaded {self.loaded} tensors"]
+        if self.reinitialised:
+            lines.append(f"newly initialised: {_abbrev(self.reinitialised)}")
+        if self.ignored:
+            lines.append(f"ignored from the source: {_abbrev(self.ignored)}")
+        return "; ".join(lines)
+
+
+def _abbrev(keys: list[str], n: int = 6) -> str:
+    """Keys grouped by pattern (indices as ``*``) with counts: ``encoder.layers.*.blocks.*.attn_mask (5)``."""
+    counts: dict[str, int] = {}
+    for key in keys:
+        pattern = re.sub(r"(?<=\.)\d+(?=\.|$)", "*", key)
+        counts[pattern] = counts.get(pattern, 0) + 1
+    items = [f"{p} ({c})" if c > 1 else p for p, c in counts.items()]
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+# --- our format ------------------------------------------------------------------------------------------------
+
+def save_checkpoint(model: nn.Module, path: str | Path, classes=None, metadata: dict | None = None) -> Path:
+    """Write ``model`` (built by :func:`create_model`, possibly ``torch.compile``-d) with its config and class
+    list, atomically."""
+    model = getattr(model, "_orig_mod", model)  # unwrap torch.compile, whose keys carry "_orig_mod."
+    config = getattr(model, "config", None)
+    if not config:
+        raise ConfigError("the model has no config: build it with seld.models.create_model")
+    names = None if classes is None else [str(c) for c in classes]
+    if names is not None and len(names) != model.num_classes:
+        raise ConfigError(f"{len(names)} class names given for a model with {model.num_classes} classes")
+    path = Path(path)
+    payload = {"format": FORMAT, "version": VERSION, "config": config, "classes": names,
+               "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+               "metadata": {"seld_version": __version__, **(metadata or {})}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def read_torch_file(path: str | Path, allow_pickle: bool = False) -> dict:
+    """``torch.load`` a file on CPU, refusing arbitrary pickled objects unless ``allow_pickle``."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "no such checkpoint file")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=not allow_pickle)
+    except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError... for bad files
+        hint = ("it holds objects besides tensors; load it only if you trust its origin (allow_pickle / "
+                "--trust-pickle)" if "weights_only" in str(err) or "Unsupported global" in str(err)
+                else "is it a PyTorch checkpoint?")
+        raise InputError(path, f"cannot read the checkpoint ({type(err).__name__}: {str(err).splitlines()[0]})",
+                         hint) from None
+    if not isinstance(obj, dict):
+        raise FormatError(path, None, f"expected a dict, found {type(obj).__name__}")
+    return obj
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[nn.Module, Checkpoint]:
+    """Rebuild the model stored in a seld checkpoint and load its weights (strictly)."""
+    path = Path(path)
+    raw = read_torch_file(path)
+    if raw.get("format") != FORMAT or "config" not in raw or "state_dict" not in raw:
+        raise FormatError(path, None, "not a seld model checkpoint",
+                          "convert foreign weights with `seld import` first")
+    if raw.get("version", 0) > VERSION:
+        raise FormatError(path, None, f"checkpoint version {raw['version']} is newer than this seld ({VERSION})",
+                          "upgrade seld")
+    config = dict(raw["config"])
+    try:
+        model = create_model(config.pop("name", None), **config)
+    except (ConfigError, TypeError) as err:
+        raise FormatError(path, None, f"cannot rebuild the model from its config: {err}",
+                          "was it written by a newer seld?") from None
+    _load_checked(model, raw["state_dict"], path, allowed_missing=lambda k: False)
+    info = Checkpoint(config=dict(raw["config"]), classes=raw.get("classes"), metadata=raw.get("metadata", {}))
+    return model.to(map_location), info
+
+
+def _load_checked(model: nn.Module, state: dict[str, Tensor], path: Path,
+                  allowed_missing: Callable[[str], bool]) -> list[str]:
+    """Load ``state`` into ``model``; every other key of the model must be ``allowed_missing``. Returns the
+    model keys left untouched."""
+    own = model.state_dict()
+    unexpected = sorted(k for k in state if k not in own)
+    mismatched = sorted(f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in state
+                        if k in own and state[k].shape != own[k].shape)
+    untouched = [k for k in own if k not in state]
+    missing = [k for k in untouched if not allowed_missing(k)]
+    problems = []
+    for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", mismatched)):
+        if keys:
+            problems.append(f"{len(keys)} {label} ({', '.join(keys[:4])}{', ...' if len(keys) > 4 else ''})")
+    if problems:
+        raise FormatError(path, None, "weights do not fit the model: " + "; ".join(problems),
+                          "check the backbone, method, class count and input channels")
+    model.load_state_dict(state, strict=False)
+    return untouched
+
+
+def inflate_channels(weight: Tensor, channels: int) -> Tensor:
+    """Adapt a first-layer weight ``[out, c, ...]`` to ``channels`` inputs: a one-channel weight is repeated
+    and divided by ``channels`` (so identical input channels give the one-channel output)."""
+    have = weight.shape[1]
+    if have == channels:
+        return weight
+    if have != 1:
+        raise ConfigError(f"cannot adapt a first layer with {have} input channels to {channels}")
+    return weight.repeat(1, channels, *([1] * (weight.ndim - 2))) / channels
+
+
+# --- PSELDNets -------------------------------------------------------------------------------------------------
+
+def _strip_lightning(state: dict[str, Tensor]) -> tuple[dict[str, Tensor], list[str]]:
+    out, ignored = {}, []
+    for key, value in state.items():
+        if key.startswith("af_extractor."):
+            ignored.append(key)
+            continue
+        key = key[len("net."):] if key.startswith("net.") else key
+        key = key[len("_orig_mod."):] if key.startswith("_orig_mod.") else key
+        out[key] = value
+    return out, ignored
+
+
+def _detect_family(state: dict[str, Tensor], path: Path) -> tuple[str, bool]:
+    keys = set(state)
+    if any(k.startswith("sed_encoder.layers.") for k in keys):
+        return "htsat", True
+    if any(k.startswith("encoder.layers.") for k in keys):
+        return "htsat", False
+    if any(k.startswith("encoder.blocks.") for k in keys):
+        return "passt", False
+    if any(k.startswith("convs.conv_block") for k in keys):
+        return "cnn14_conformer", False
+    if any(k.startswith(("sed_encoder.blocks.", "sed_convs.")) for k in keys):
+        raise FormatError(path, None, "PSELDNets EINV2-PaSST / EINV2-CRNN checkpoints (per-track decoders) are not "
+                                      "supported; only EINV2-HTSAT was published")
+    raise FormatError(path, None, "not a PSELDNets checkpoint (no HTS-AT, PaSST or CNN14-Conformer weights found)")
+
+
+def _rename(state: dict[str, Tensor], renames, drops) -> tuple[dict[str, Tensor], list[str]]:
+    out, dropped = {}, []
+    for key, value in state.items():
+        if any(re.search(p, key) for p in drops):
+            dropped.append(key)
+            continue
+        for pattern, repl in renames:
+            new, n = re.subn(pattern, repl, key, count=1)
+            if n:
+                key = new
+                break
+        out[key] = value
+    return out, dropped
+
+
+def _pseldnets_head(state: dict[str, Tensor], method: str | None, num_classes: int | None,
+                    path: Path) -> tuple[str, int]:
+    if "head.sed.conv.weight" in state:
+        k = state["head.sed.conv.weight"].shape[0] // 3
+        method = method or "einv2"
+        if method not in TRACKWISE_METHODS:
+            raise ConfigError(f"{path}: a track-wise (EINV2/SEDDOA) checkpoint imports as einv2, agg1 or agg2, "
+                              f"not {method!r}")
+        return method, k
+    weight = state.get("head.proj.conv.weight", state.get("head.proj.fc.weight"))
+    if weight is None:
+        raise FormatError(path, None, "no output layer (tscam_conv / fc) found")
+    out = weight.shape[0]
+    per_class = {"accdoa": 3, "maccdoa": 9}
+    if method is None and num_classes is not None:
+        method = next((m for m, n in per_class.items() if out == n * num_classes), None)
+        if method is None:
+            raise ConfigError(f"{path}: an output of {out} units fits neither ACCDOA nor mACCDOA with "
+                              f"{num_classes} classes")
+    if method is None:
+        if out % 9 == 0:
+            raise ConfigError(f"{path}: {out} outputs can be ACCDOA ({out // 3} classes) or mACCDOA "
+                              f"({out // 9} classes); give the method or the number of classes")
+        method = "accdoa"
+    if method not in per_class or out % per_class[method]:
+        raise ConfigError(f"{path}: an output of {out} units does not fit method {method!r}")
+    return method, out // per_class[method]
+
+
+def _detect_adaptation(state: dict[str, Tensor]) -> dict | None:
+    """AdapterBit / LoRA fine-tunes carry their extra weights; rebuild the same structure (scale as published)."""
+    fc1 = next((v for k, v in state.items() if k.endswith(".adapter.fc1.weight")), None)
+    if fc1 is not None:
+        scale = "learnable" if any(k.endswith(".adapter.scale") for k in state) else 0.1
+        return {"type": "adapterbit", "ratio": fc1.shape[0] / fc1.shape[1], "scale": scale}
+    lora = next((v for k, v in state.items() if k.endswith(".lora_A")), None)
+    if lora is not None:
+        return {"type": "lora", "r": lora.shape[0],
+                "conv": any(k.endswith("patch_embed.proj.lora_A.weight") for k in state)}
+    return None
+
+
+def convert_pseldnets_state(state: dict[str, Tensor], path: str | Path = "<state dict>"
+                            ) -> tuple[dict[str, Tensor], str, bool, list[str]]:
+    """Rename a PSELDNets state dict (``state_dict`` of the Lightning checkpoint) into our keys.
+
+    Returns the renamed dict, the backbone family, whether it is the two-branch EINV2 layout, and the source
+    keys dropped (front-end buffers ``af_extractor.*`` and buffers we recompute). Pure: no model is built.
+    """
+    path = Path(path)
+    state, ignored = _strip_lightning(state)
+    family, two_branch = _detect_family(state, path)
+    module = _FAMILY_MODULES[family]
+    state, dropped = _rename(state, module.PSELDNETS_RENAMES, module.PSELDNETS_DROP)
+    return state, family, two_branch, ignored + dropped
+
+
+def import_pseldnets(path: str | Path, *, method: str | None = None, num_classes: int | None = None,
+                     backbone: str | None = None, allow_pickle: bool = False) -> tuple[nn.Module, ImportReport]:
+    """Load a PSELDNets Lightning checkpoint (keys under ``net.`` / ``net._orig_mod.``) into our model.
+
+    The backbone family, two-branch layout, class count, input channels and bins are read from the weights, and
+    AdapterBit / LoRA fine-tunes are rebuilt with their adapters. An output size that fits both ACCDOA and
+    mACCDOA (1530 = 3 x 510 = 9 x 170) needs ``method`` or ``num_classes``. ``backbone`` picks a registered
+    variant of the detected family (default: the PSELDNets size). SEDDOA-HTSAT (one encoder, track-wise heads)
+    imports as a single-branch model; track-wise checkpoints import as ``einv2`` unless ``method`` says
+    ``agg1`` or ``agg2`` (same network, other loss).
+    """
+    path = Path(path)
+    raw = read_torch_file(path, allow_pickle)
+    state, family, two_branch, ignored = convert_pseldnets_state(raw.get("state_dict", raw), path)
+    backbone = backbone or family
+    if get_model_entry(backbone).module != _FAMILY_MODULES[family].__name__:
+        raise ConfigError(f"{path}: the checkpoint holds a {family} model, not a {backbone!r} one")
+    method, k = _pseldnets_head(state, method, num_classes, path)
+    scalars = [key for key in state if re.fullmatch(r"scalar\.\d+\.weight", key)]
+    if not scalars:
+        raise FormatError(path, None, "no input normalisation (scalar.*) found")
+    kwargs = {"in_channels": len(scalars), "n_freq": state["scalar.0.weight"].shape[0]}
+    if method in TRACKWISE_METHODS:
+        kwargs["two_branch"] = two_branch
+        if two_branch:
+            kwargs["sed_in_channels"] = state[f"encoder.sed.{htsat.HTSAT.first_conv}"].shape[1]
+    model = create_model(backbone, method=method, num_classes=k, adapter=_detect_adaptation(state), **kwargs)
+    _load_checked(model, state, path, allowed_missing=lambda key: False)
+    report = ImportReport(f"PSELDNets {family} {method} (K={k})", loaded=len(state), ignored=ignored)
+    return model, report
+
+
+# --- AudioSet --------------------------------------------------------------------------------------------------
+
+def _branches(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    enc = model.encoder
+    if getattr(model, "two_branch", False):
+        return [("encoder.sed.", enc.sed), ("encoder.doa.", enc.doa)]
+    return [("encoder.", enc)]
+
+
+def import_audioset(path: str | Path, source: str, *, method: str = "maccdoa", num_classes: int = 13,
+                    backbone: str | None = None, allow_pickle: bool = False, **model_kwargs) -> tuple[nn.Module,
+                                                                                                      ImportReport]:
+    """Initialise a new model's encoder from AudioSet weights: ``source`` is ``panns`` (``Cnn14_mAP=0.431.pth``),
+    ``htsat`` (``HTSAT-fullset-imagenet-768d-32000hz.ckpt``) or ``passt`` (``passt-l-kd-ap.47.ckpt``).
+
+    The head (and, for PANNs, the Conformer; for two-branch models, the cross-stitch units) stays newly
+    initialised; ``model_kwargs`` go to :func:`create_model`.
+    """
+    path = Path(path)
+    if source not in AUDIOSET_SOURCES:
+        raise ConfigError(f"unknown AudioSet source {source!r}; choose {', '.join(AUDIOSET_SOURCES)}")
+    family = AUDIOSET_SOURCES[source]
+    backbone = backbone or family
+    module = _FAMILY_MODULES[family]
+    if get_model_entry(backbone).module != module.__name__:
+        raise ConfigError(f"{source} weights initialise a {family} backbone, not {backbone!r}")
+    raw = read_torch_file(path, allow_pickle)
+    model = create_model(backbone, method=method, num_classes=num_classes, **model_kwargs)
+
+    bn0: dict[str, Tensor] = {}
+    if source == "panns":
+        state = raw.get("model", raw)
+        branch_state, bn0, ignored = cnn14_conformer.checkpoint_filter_panns(state, len(_branches(model)[0][1].blocks))
+    elif source == "htsat":
+        state = {k[len("sed_model."):] if k.startswith("sed_model.") else k: v
+                 for k, v in raw.get("state_dict", raw).items()}
+        branch_state, bn0, ignored = htsat.checkpoint_filter_audioset(state)
+    else:
+        branch_state, ignored = passt.checkpoint_filter_audioset(raw.get("state_dict", raw), _branches(model)[0][1])
+    if not branch_state:
+        raise FormatError(path, None, f"no {family} encoder weights found; is this a {source} checkpoint?")
+
+    new_state: dict[str, Tensor] = {}
+    for prefix, enc in _branches(model):
+        first = enc.first_conv
+        for key, value in branch_state.items():
+            if key == first:
+                value = inflate_channels(value, enc.get_parameter(first).shape[1])
+            new_state[prefix + key] = value
+    if bn0:
+        for c in range(model.in_channels):
+            for key, value in bn0.items():
+                new_state[f"scalar.{c}.{key}"] = value
+
+    fresh = ("head.", "encoder.stitch.") + (("encoder.conformer.", "encoder.sed.conformer.",
+                                             "encoder.doa.conformer.") if source == "panns" else ())
+    fresh += () if bn0 else ("scalar.",)
+    untouched = _load_checked(model, new_state, path, allowed_missing=lambda key: key.startswith(fresh))
+    report = ImportReport(f"AudioSet {source} -> {backbone} {method} (K={num_classes})", loaded=len(new_state),
+                          reinitialised=untouched, ignored=ignored)
+    return model, report
+
+
+# --- one call for the CLI --------------------------------------------------------------------------------------
+
+def resolve_classes(spec) -> list[str] | None:
+    """A class list from a built-in name or count (see :func:`seld.formats.get_classes`), a list of names, or
+    a text file with one name per line (tab-separated lines, like PSELDNets' ``cls_indices_train.tsv``, give
+    the third column)."""
+    if spec is None:
+        return None
+    if isinstance(spec, (list, tuple)):
+        return [str(s) for s in spec]
+    path = Path(str(spec))
+    if path.is_file():
+        names = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                cols = line.split("\t")
+                names.append((cols[2] if len(cols) >= 3 else cols[0]).strip())
+        if not names:
+            raise InputError(path, "the class file is empty", "write one class name per line")
+        return names
+    from seld.formats import get_classes
+
+    return list(get_classes(spec))
+
+
+def import_weights(src: str | Path, out: str | Path, source: str, *, backbone: str | None = None,
+                   method: str | None = None, num_classes: int | None = None, classes=None, target_classes=None,
+                   in_channels: int | None = None, allow_pickle: bool = False) -> tuple[nn.Module, ImportReport]:
+    """Convert PSELDNets (``source="pseldnets"``) or AudioSet (``panns``, ``htsat``, ``passt``) weights into a
+    seld checkpoint at ``out``. ``classes`` names the model's classes; ``target_classes`` re-initialises the
+    head for another class list (transfer learning) and is stored instead."""
+    names = resolve_classes(classes)
+    if names is not None:
+        if num_classes is not None and num_classes != len(names):
+            raise ConfigError(f"num_classes {num_classes} disagrees with the {len(names)} names of --classes")
+        num_classes = len(names)
+    if source == "pseldnets":
+        if in_channels is not None:
+            raise ConfigError("the input channels of a PSELDNets checkpoint are read from its weights")
+        model, report = import_pseldnets(src, method=method, num_classes=num_classes, backbone=backbone,
+                                         allow_pickle=allow_pickle)
+    else:
+        if num_classes is None:
+            raise ConfigError("AudioSet weights carry no SELD head: give the classes or their number")
+        model, report = import_audioset(src, source, method=method or "maccdoa", num_classes=num_classes,
+                                        backbone=backbone, in_channels=in_channels, allow_pickle=allow_pickle)
+    if names is not None and len(names) != model.num_classes:
+        raise ConfigError(f"the checkpoint has {model.num_classes} classes but {len(names)} names were given")
+    target = resolve_classes(target_classes)
+    if target is not None:
+        model.reset_head(len(target))
+        names = target
+        report.reinitialised = sorted({*report.reinitialised, *(f"head.{k}" for k in model.head.state_dict())})
+    save_checkpoint(model, out, classes=names, metadata={"imported_from": source, "source_file": Path(src).name})
+    return model, report

@@ -1,0 +1,344 @@
+"""Layers shared by the backbones: MLP, attention, stochastic depth, the per-channel input normalisation,
+cross-stitch units, the CNN14 convolution block, the Conformer block, and the projection to the label rate.
+
+Names of sub-modules follow the published models (``qkv``, ``proj``, ``fc1``, ``fc2``, ``conv1``, ``bn1``...)
+so that their checkpoints map onto ours with few renames. ``Mlp`` and ``Attention`` have an empty ``adapter``
+slot that :mod:`seld.models.adapters` fills for AdapterBit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = [
+    "DropPath",
+    "PatchEmbed",
+    "Mlp",
+    "Attention",
+    "ChannelBatchNorm",
+    "CrossStitch",
+    "ConvBlock",
+    "ConformerBlock",
+    "FrameProjection",
+    "to_label_rate",
+    "fit_length",
+    "sinusoidal_positions",
+    "trunc_normal_init",
+]
+
+
+def trunc_normal_init(module: nn.Module, std: float = 0.02) -> None:
+    """ViT/Swin initialisation: truncated-normal Linear weights, zero biases, unit LayerNorms."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.LayerNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
+class DropPath(nn.Module):
+    """Stochastic depth: drops the whole residual branch of a sample with probability ``p`` in training."""
+
+    def __init__(self, p: float = 0.0):
+        super().__init__()
+        self.p = float(p)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.p == 0.0 or not self.training:
+            return x
+        keep = 1.0 - self.p
+        mask = torch.empty((x.shape[0],) + (1,) * (x.ndim - 1), dtype=x.dtype, device=x.device).bernoulli_(keep)
+        return x * mask / keep
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class PatchEmbed(nn.Module):
+    """Patch embedding of Swin / ViT: a strided convolution, optionally flattened to tokens and normalised."""
+
+    def __init__(self, in_chans: int, dim: int, patch_size: int, stride: int, norm: bool = False,
+                 flatten: bool = True):
+        super().__init__()
+        self.proj = nn.Conv2d(in_chans, dim, patch_size, stride=stride, padding=(patch_size - stride) // 2)
+        self.norm = nn.LayerNorm(dim) if norm else nn.Identity()
+        self.flatten = flatten
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.proj(x)
+        if self.flatten:
+            x = self.norm(x.flatten(2).transpose(1, 2))
+        return x
+
+
+class Mlp(nn.Module):
+    """Transformer feed-forward block ``fc2(act(fc1(x)))``; an AdapterBit adapter runs in parallel when set."""
+
+    def __init__(self, dim: int, hidden: int, drop: float = 0.0):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, dim)
+        self.drop = nn.Dropout(drop)
+        self.adapter: nn.Module | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.fc2(self.drop(self.act(self.fc1(x))))
+        if self.adapter is not None:
+            out = out + self.adapter(x)
+        return self.drop(out)
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention over tokens ``[..., N, dim]`` with an optional additive bias/mask.
+
+    ``bias`` is broadcast against the scores ``[..., heads, N, N]`` (Swin passes its relative-position bias and
+    shifted-window mask). An AdapterBit adapter, when set, is applied sequentially after the output projection.
+    """
+
+    def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True, attn_drop: float = 0.0,
+                 proj_drop: float = 0.0):
+        super().__init__()
+        if dim % num_heads:
+            raise ValueError(f"dim {dim} is not divisible by num_heads {num_heads}")
+        self.num_heads = num_heads
+        self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
+        self.attn_drop = float(attn_drop)
+        self.proj = nn.Linear(dim, dim)
+        self.proj_drop = nn.Dropout(proj_drop)
+        self.adapter: nn.Module | None = None
+
+    def forward(self, x: Tensor, bias: Tensor | None = None) -> Tensor:
+        *lead, n, dim = x.shape
+        qkv = self.qkv(x).reshape(*lead, n, 3, self.num_heads, dim // self.num_heads)
+        q, k, v = qkv.movedim(-3, 0).transpose(-2, -3).unbind(0)  # each [..., heads, N, head_dim]
+        if bias is not None:
+            bias = bias.to(q.dtype)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias,
+                                             dropout_p=self.attn_drop if self.training else 0.0)
+        out = self.proj(out.transpose(-2, -3).reshape(*lead, n, dim))
+        if self.adapter is not None:
+            out = out + self.adapter(out)
+        return self.proj_drop(out)
+
+
+class ChannelBatchNorm(nn.ModuleList):
+    """Input normalisation of PSELDNets ("scalar"): one BatchNorm over frequency bins per input channel.
+
+    It stands in for a dataset-level scaler: ``[B, C, T, F]`` features are normalised per (channel, bin) with
+    statistics over batch and time. A ModuleList, so the state-dict keys are ``<c>.weight`` as in PSELDNets.
+    """
+
+    def __init__(self, channels: int, n_freq: int):
+        super().__init__(nn.BatchNorm2d(n_freq) for _ in range(channels))
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = [bn(x[:, c].transpose(1, 2).unsqueeze(-1)).squeeze(-1).transpose(1, 2) for c, bn in enumerate(self)]
+        return torch.stack(out, dim=1)
+
+
+class CrossStitch(nn.Module):
+    """Cross-stitch unit (Misra et al. 2016) mixing the SED and DOA branches channel by channel.
+
+    Reproduces PSELDNets exactly, including that the DOA update uses the already-updated SED features:
+    ``x' = w00 x + w01 y``, ``y' = w10 x' + w11 y``. Tokens ``[B, N, C]`` carry channels last; feature maps
+    ``[B, C, T, F]`` carry them in dimension 1.
+    """
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(channels, 2, 2).uniform_(0.1, 0.9))
+
+    def forward(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        w = self.weight if x.ndim == 3 else self.weight[:, None, None]
+        x = w[..., 0, 0] * x + w[..., 0, 1] * y
+        y = w[..., 1, 0] * x + w[..., 1, 1] * y
+        return x, y
+
+
+class ConvBlock(nn.Module):
+    """PANNs CNN14 block: two (3x3 conv without bias, BatchNorm, ReLU) followed by average pooling."""
+
+    def __init__(self, in_chans: int, out_chans: int, pool: tuple[int, int] = (2, 2)):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_chans, out_chans, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_chans)
+        self.conv2 = nn.Conv2d(out_chans, out_chans, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_chans)
+        self.pool = nn.AvgPool2d(tuple(pool))
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.relu(self.bn2(self.conv2(x)))
+        return self.pool(x)
+
+
+def sinusoidal_positions(length: int, dim: int, device=None) -> Tensor:
+    """Absolute sine/cosine position table ``[length, dim]`` of "Attention is all you need" (float32)."""
+    pos = torch.arange(length, dtype=torch.float32, device=device)[:, None]
+    div = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32, device=device) * -(math.log(10000.0) / dim))
+    table = torch.zeros(length, dim, device=device)
+    table[:, 0::2] = torch.sin(pos * div)
+    table[:, 1::2] = torch.cos(pos * div)
+    return table
+
+
+class _ConformerFeedForward(nn.Module):
+    def __init__(self, dim: int, expansion: int, dropout: float):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.fc1 = nn.Linear(dim, dim * expansion)
+        self.fc2 = nn.Linear(dim * expansion, dim)
+        for lin in (self.fc1, self.fc2):
+            nn.init.xavier_uniform_(lin.weight)
+            nn.init.zeros_(lin.bias)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.drop(self.fc2(self.drop(F.silu(self.fc1(self.norm(x))))))
+
+
+class _RelPositionSelfAttention(nn.Module):
+    """Transformer-XL style attention of the sooftware Conformer used by PSELDNets.
+
+    Two quirks are kept for weight compatibility: the scores are divided by sqrt(d_model) rather than
+    sqrt(d_head), and the "relative" term uses an absolute sinusoidal table followed by the pad-and-reshape shift.
+    """
+
+    def __init__(self, dim: int, num_heads: int, dropout: float):
+        super().__init__()
+        if dim % num_heads:
+            raise ValueError(f"dim {dim} is not divisible by num_heads {num_heads}")
+        self.num_heads = num_heads
+        self.norm = nn.LayerNorm(dim)
+        self.q = nn.Linear(dim, dim)
+        self.k = nn.Linear(dim, dim)
+        self.v = nn.Linear(dim, dim)
+        self.pos = nn.Linear(dim, dim, bias=False)
+        self.out = nn.Linear(dim, dim)
+        self.u_bias = nn.Parameter(torch.empty(num_heads, dim // num_heads))
+        self.v_bias = nn.Parameter(torch.empty(num_heads, dim // num_heads))
+        for lin in (self.q, self.k, self.v, self.pos, self.out):
+            nn.init.xavier_uniform_(lin.weight)
+            if lin.bias is not None:
+                nn.init.zeros_(lin.bias)
+        nn.init.xavier_uniform_(self.u_bias)
+        nn.init.xavier_uniform_(self.v_bias)
+        self.drop = nn.Dropout(dropout)
+
+    @staticmethod
+    def _shift(score: Tensor) -> Tensor:
+        b, h, n1, n2 = score.shape
+        padded = torch.cat([score.new_zeros(b, h, n1, 1), score], dim=-1).view(b, h, n2 + 1, n1)
+        return padded[:, :, 1:].reshape(b, h, n1, n2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        b, n, dim = x.shape
+        h = self.num_heads
+        x = self.norm(x)
+        q = self.q(x).view(b, n, h, -1)
+        k = self.k(x).view(b, n, h, -1).transpose(1, 2)
+        v = self.v(x).view(b, n, h, -1).transpose(1, 2)
+        p = self.pos(sinusoidal_positions(n, dim, x.device).to(x.dtype)).view(n, h, -1).permute(1, 2, 0)
+        content = ((q + self.u_bias).transpose(1, 2)) @ k.transpose(2, 3)
+        position = self._shift((q + self.v_bias).transpose(1, 2) @ p)
+        attn = self.drop(torch.softmax((content + position) / math.sqrt(dim), dim=-1))
+        out = (attn @ v).transpose(1, 2).reshape(b, n, dim)
+        return self.drop(self.out(out))
+
+
+class _ConformerConv(nn.Module):
+    def __init__(self, dim: int, kernel_size: int, dropout: float):
+        super().__init__()
+        if kernel_size % 2 == 0:
+            raise ValueError("the Conformer depthwise kernel must be odd")
+        self.norm = nn.LayerNorm(dim)
+        self.pw1 = nn.Conv1d(dim, 2 * dim, 1)
+        self.dw = nn.Conv1d(dim, dim, kernel_size, padding=kernel_size // 2, groups=dim, bias=False)
+        self.bn = nn.BatchNorm1d(dim)
+        self.pw2 = nn.Conv1d(dim, dim, 1)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = F.glu(self.pw1(self.norm(x).transpose(1, 2)), dim=1)
+        x = self.pw2(F.silu(self.bn(self.dw(x))))
+        return self.drop(x).transpose(1, 2)
+
+
+class ConformerBlock(nn.Module):
+    """Conformer block (Gulati et al. 2020): half-step FF, relative MHSA, convolution module, half-step FF, LN."""
+
+    def __init__(self, dim: int, num_heads: int = 8, ff_expansion: int = 4, kernel_size: int = 31,
+                 dropout: float = 0.1):
+        super().__init__()
+        self.ff1 = _ConformerFeedForward(dim, ff_expansion, dropout)
+        self.mhsa = _RelPositionSelfAttention(dim, num_heads, dropout)
+        self.conv = _ConformerConv(dim, kernel_size, dropout)
+        self.ff2 = _ConformerFeedForward(dim, ff_expansion, dropout)
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x + 0.5 * self.ff1(x)
+        x = x + self.mhsa(x)
+        x = x + self.conv(x)
+        x = x + 0.5 * self.ff2(x)
+        return self.norm(x)
+
+
+def fit_length(x: Tensor, length: int) -> Tensor:
+    """Crop, or pad by repeating the last step, the time axis (dim 1) of ``x`` to ``length``."""
+    n = x.shape[1]
+    if n >= length:
+        return x[:, :length]
+    return torch.cat([x, x[:, -1:].expand(-1, length - n, *x.shape[2:])], dim=1)
+
+
+def to_label_rate(x: Tensor, step_frames: int, n_out: int, frames_per_label: int, mode: str = "repeat") -> Tensor:
+    """Bring a sequence ``[B, T', C]`` with one step per ``step_frames`` input frames to ``n_out`` label frames.
+
+    As PSELDNets does: upsample to the frame rate (``repeat`` or ``linear`` interpolation), crop to
+    ``n_out * frames_per_label`` frames and average each group of ``frames_per_label``. When a step already is
+    one label frame the sequence is only cropped. Missing trailing frames repeat the last one.
+    """
+    if step_frames == frames_per_label:
+        return fit_length(x, n_out)
+    if step_frames > 1:
+        if mode == "repeat":
+            x = x.repeat_interleave(step_frames, dim=1)
+        elif mode == "linear":
+            x = F.interpolate(x.transpose(1, 2), size=x.shape[1] * step_frames, mode="linear").transpose(1, 2)
+        else:
+            raise ValueError(f"unknown upsampling mode {mode!r}")
+    x = fit_length(x, n_out * frames_per_label)
+    return x.reshape(x.shape[0], n_out, frames_per_label, *x.shape[2:]).mean(dim=2)
+
+
+class FrameProjection(nn.Module):
+    """Per-frame output projection: to the label rate (repeat-upsampling), optional linear hidden layers, then
+    ``fc``.
+
+    The hidden layers have no activation in between, as in SELDnet and the DCASE baselines.
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, step_frames: int, frames_per_label: int,
+                 hidden: tuple[int, ...] = (), dropout: float = 0.0):
+        super().__init__()
+        self.step_frames = step_frames
+        self.frames_per_label = frames_per_label
+        dims = (in_dim, *hidden)
+        self.fnn = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
+        self.drop = nn.Dropout(dropout)
+        self.fc = nn.Linear(dims[-1], out_dim)
+
+    def forward(self, x: Tensor, n_out: int) -> Tensor:
+        x = to_label_rate(x, self.step_frames, n_out, self.frames_per_label)
+        for layer in self.fnn:
+            x = self.drop(layer(x))
+        return self.fc(x)
