@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pytest
 
+# Under pytest-xdist every worker is a process of its own: one math thread each avoids oversubscribing the cores.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+
 ASSETS = Path(os.environ.get("SELD_TEST_ASSETS", Path(__file__).resolve().parent / "assets"))
 
 
