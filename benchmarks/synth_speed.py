@@ -1,0 +1,206 @@
+"""Speed of the scene synthesiser: one-minute FOA + MIC ov2 scenes per core-minute.
+
+Four ways of rendering the same scene plans, in one process (CPU time of all its threads):
+
+- cached: the room's responses at all its positions are computed once (reported separately, with the number
+  of positions) and every scene reuses them;
+- uncached: each scene computes the responses of the positions it uses and its ambient noise, then renders
+  (no reuse);
+- naive: one pyroomacoustics room per event (and per position of a moving event): image sources and RIRs
+  of 8 microphones (4 FOA: omni + 3 figure-eights; 4 open tetrahedral capsules), convolved with
+  ``fftconvolve`` (no rigid sphere, so it does less than the other two);
+- naive_hybrid: SELD-Data-Generator's way: per event, pyroomacoustics' ``hybrid`` engine (image sources up to
+  order 3, ray tracing, air absorption) for the 4 open capsules only (pyroomacoustics' ray tracer takes no
+  directional microphones), FOA from them by a plain A-to-B matrix.
+
+Prints one JSON object (and writes it with ``--json``). Run with glibc's malloc tuned, as for the rest of the
+project: ``MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=1000000000 python benchmarks/synth_speed.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from seld.formats.classes import get_classes
+from seld.synth.bank import Bank, BankSettings, build_bank, sources_from_dir
+from seld.synth.dataset import plan_dataset, response_formats
+from seld.synth.presets import get_preset
+from seld.synth.render import render_scene
+from seld.synth.srir import ResponseSet, SrirCache, make_ambience, simulate_responses, split_channels
+from seld.synth.trajectories import PositionSet
+from seld.synth.writer import DatasetWriter, package_versions
+
+
+def make_bank(root: Path, seed: int = 0) -> Bank:
+    """13 classes x 6 recordings of 2-8 s (modulated tones and noise) at 24 kHz."""
+    rng = np.random.default_rng(seed)
+    fs = 24000
+    classes = get_classes("starss23")
+    for c, name in enumerate(classes):
+        folder = root / "src" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for k in range(6):
+            n = int(rng.uniform(2.0, 8.0) * fs)
+            t = np.arange(n) / fs
+            tone = np.sin(2 * np.pi * (150 + 60 * c + 20 * k) * t * (1 + 0.01 * np.sin(2 * np.pi * 0.5 * t)))
+            env = 0.5 + 0.5 * np.sin(2 * np.pi * rng.uniform(0.5, 4.0) * t) ** 2
+            x = 0.3 * env * tone + 0.05 * rng.standard_normal(n)
+            sf.write(folder / f"rec{k}.wav", x.astype(np.float32), fs)
+    class_list, sources = sources_from_dir(root / "src", classes)
+    return build_bank(sources, class_list, root / "bank", BankSettings(), base=root / "src")
+
+
+def _render_and_write(plan, bank, responses, config, writer) -> None:
+    audio, events = render_scene(plan, bank, responses, list(config.formats), config.scenes.activity_db, config.peak)
+    writer.write_scene(plan, audio, events)
+
+
+def _timed(fn) -> tuple[float, float]:
+    w, c = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - w, time.process_time() - c
+
+
+def naive_scene(plan, bank, room, positions: PositionSet, out: Path, hybrid: bool = False) -> None:
+    """One pyroomacoustics simulation per event (and per position of a moving event)."""
+    import pyroomacoustics as pra
+    from scipy.signal import fftconvolve
+
+    from seld.geometry import polar_to_unit
+    from seld.synth.arrays import DCASE_CAPSULES, DCASE_RADIUS
+    from seld.synth.render import dry_signal
+    from seld.synth.rooms import WALLS
+
+    caps = np.asarray(DCASE_CAPSULES)
+    cap_dirs = polar_to_unit(caps[:, 0], caps[:, 1])
+    capsule_xyz = np.asarray(room.array)[:, None] + DCASE_RADIUS * cap_dirs.T
+    centre = np.repeat(np.asarray(room.array)[:, None], 4, axis=1)
+    directivities = [pra.directivities.Omnidirectional()] + [
+        pra.directivities.FigureEight(orientation=list(v)) for v in ([0, 1, 0], [0, 0, 1], [1, 0, 0])]
+    a2b = np.linalg.pinv(np.stack([np.ones(4), cap_dirs[:, 1], cap_dirs[:, 2], cap_dirs[:, 0]], axis=1))
+    index = {c.id: i for i, c in enumerate(bank.clips)}
+    mix = np.zeros((8, plan.n_samples), np.float32)
+    for ev in plan.events:
+        signal = dry_signal(ev, bank, index)
+        for p in sorted(set(ev.positions)):
+            sim = pra.ShoeBox(list(room.size), fs=plan.fs, max_order=3 if hybrid else room.max_order,
+                              air_absorption=hybrid, ray_tracing=hybrid,
+                              materials={w: pra.Material(a) for w, a in zip(WALLS, room.absorption)})
+            sim.add_source(np.asarray(room.array) + positions.xyz[p])
+            if not hybrid:
+                sim.add_microphone_array(pra.MicrophoneArray(centre, plan.fs, directivities))
+            sim.add_microphone_array(pra.MicrophoneArray(capsule_xyz, plan.fs))
+            sim.compute_rir()
+            share = np.mean(np.asarray(ev.positions) == p)
+            wet = [fftconvolve(signal * share, rir[0])[: plan.n_samples - ev.onset] for rir in sim.rir]
+            n = min(len(w) for w in wet)
+            wet = np.stack([w[:n] for w in wet])
+            if hybrid:
+                wet = np.concatenate([a2b @ wet, wet])
+            mix[:, ev.onset:ev.onset + n] += wet
+    peak = np.max(np.abs(mix))
+    for name, part in (("foa", mix[:4]), ("mic", mix[4:])):
+        (out / name).mkdir(parents=True, exist_ok=True)
+        sf.write(out / name / f"{plan.name}.wav", (0.5 * part / peak).T, plan.fs, subtype="PCM_16")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenes", type=int, default=6, help="scenes rendered with the cache")
+    ap.add_argument("--uncached", type=int, default=2, help="scenes rendered without the cache")
+    ap.add_argument("--naive", type=int, default=1, help="scenes rendered the naive way (each engine)")
+    ap.add_argument("--room", default="8,6,3", help="room size in metres")
+    ap.add_argument("--rt60", type=float, default=0.5)
+    ap.add_argument("--moving", type=float, default=0.0, help="share of moving events (naive: one run each)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", type=Path, help="also write the result here")
+    args = ap.parse_args()
+
+    size = tuple(float(v) for v in args.room.split(","))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        bank = make_bank(tmp)
+        base = get_preset("starss")
+        config = replace(base, n_scenes=max(args.scenes, args.uncached, args.naive), ov=(2,), n_rooms=1,
+                         test_fraction=0.0, formats=("foa", "mic"),
+                         rooms=replace(base.rooms, size_min=size, size_max=size, rt60=(args.rt60, args.rt60)),
+                         scenes=replace(base.scenes, moving_prob=args.moving))
+        plan = plan_dataset(bank, config, args.seed)
+        room, positions = plan.rooms[1], plan.positions[1]
+        formats = response_formats(config.formats)
+        cache = SrirCache(tmp / "cache")
+        build_wall, build_cpu = _timed(lambda: cache.load(room, positions, formats, bank.sample_rate,
+                                                          config.exact_until))
+        responses = cache.load(room, positions, formats, bank.sample_rate, config.exact_until)
+        writer = DatasetWriter(tmp / "out", list(config.formats), config.audio)
+
+        # warm-up (imports, cached filters), then the measured scenes
+        _render_and_write(plan.scenes[0], bank, responses, config, writer)
+        cached = [_timed(lambda s=s: _render_and_write(s, bank, responses, config, writer))
+                  for s in plan.scenes[:args.scenes]]
+
+        def uncached_scene(scene):
+            used = sorted({p for ev in scene.events for p in ev.positions})
+            remap = {p: i for i, p in enumerate(used)}
+            sub = PositionSet(positions.xyz[used])
+            noise = make_ambience(formats, bank.sample_rate, room.c, room.noise_exponent, config.scenes.duration,
+                                  seed=len(used))
+            fresh = ResponseSet(sub, simulate_responses(room, sub, formats, bank.sample_rate, config.exact_until),
+                                bank.sample_rate, room.c, room, {f.name: f for f in formats},
+                                split_channels(noise, formats))
+            local = replace(scene, events=[replace(ev, positions=[remap[p] for p in ev.positions])
+                                           for ev in scene.events])
+            _render_and_write(local, bank, fresh, config, writer)
+
+        uncached = [_timed(lambda s=s: uncached_scene(s)) for s in plan.scenes[:args.uncached]]
+        naive = [_timed(lambda s=s: naive_scene(s, bank, room, positions, tmp / "naive"))
+                 for s in plan.scenes[:args.naive]]
+        hybrid = [_timed(lambda s=s: naive_scene(s, bank, room, positions, tmp / "naive", hybrid=True))
+                  for s in plan.scenes[:args.naive]]
+
+    def per_core_minute(times):
+        return 60.0 / float(np.mean([cpu for _, cpu in times]))
+
+    n_events = [len(s.events) for s in plan.scenes[:args.scenes]]
+    result = {
+        "benchmark": "synth_speed",
+        "scene": {"seconds": config.scenes.duration, "ov": 2, "formats": list(config.formats),
+                  "events_mean": float(np.mean(n_events)), "moving_share": args.moving,
+                  "room": list(room.size), "rt60": room.rt60, "ir_len": room.ir_len, "max_order": room.max_order},
+        "cache": {"positions": len(positions), "build_wall_s": round(build_wall, 2),
+                  "build_cpu_s": round(build_cpu, 2), "per_position_cpu_s": round(build_cpu / len(positions), 4)},
+        "cached": {"scene_wall_s": round(float(np.mean([w for w, _ in cached])), 3),
+                   "scene_cpu_s": round(float(np.mean([c for _, c in cached])), 3),
+                   "scenes_per_core_minute": round(per_core_minute(cached), 1),
+                   # the starss preset makes 50 scenes per room: the room's share of the work included
+                   "scenes_per_core_minute_with_cache_build_over_50_scenes": round(
+                       60.0 / (float(np.mean([c for _, c in cached])) + build_cpu / 50), 1)},
+        "uncached": {"scene_cpu_s": round(float(np.mean([c for _, c in uncached])), 3),
+                     "scenes_per_core_minute": round(per_core_minute(uncached), 2)},
+        "naive": {"scene_cpu_s": round(float(np.mean([c for _, c in naive])), 3),
+                  "scenes_per_core_minute": round(per_core_minute(naive), 3)},
+        "naive_hybrid": {"scene_cpu_s": round(float(np.mean([c for _, c in hybrid])), 3),
+                         "scenes_per_core_minute": round(per_core_minute(hybrid), 3)},
+        "speedup_cached_vs_naive": round(per_core_minute(cached) / per_core_minute(naive), 1),
+        "speedup_cached_vs_naive_hybrid": round(per_core_minute(cached) / per_core_minute(hybrid), 1),
+        "speedup_uncached_vs_naive": round(per_core_minute(uncached) / per_core_minute(naive), 1),
+        "machine": {"processor": platform.processor() or platform.machine(), "python": platform.python_version()},
+        "versions": package_versions(),
+    }
+    text = json.dumps(result, indent=1)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

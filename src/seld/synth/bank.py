@@ -1,0 +1,417 @@
+"""Sound banks: folders of clean mono clips by class, with a manifest.
+
+A bank is ``<dir>/bank.json`` (sample rate, class list, processing settings), ``<dir>/manifest.csv`` (one row
+per clip: ``id,class,path,duration,sample_rate,loudness_db,licence,source,split``) and the clips under
+``<dir>/clips/<class>/``. ``rejected.csv`` lists every input file that was skipped and why.
+
+Clips are made mono, resampled to the bank rate, trimmed of leading and trailing silence, cut into pieces of
+at most ``max_len`` seconds and normalised to ``level_db`` dBFS RMS over their active frames. The train/test
+split is made per source file, so that pieces of one recording never land in both.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+
+from seld import __version__
+from seld.errors import ConfigError, FormatError, InputError
+from seld.formats.classes import ClassList, get_classes
+from seld.synth.files import atomic_path, ensure_dir, read_json, write_audio, write_json
+
+__all__ = ["BankSettings", "Clip", "Bank", "SourceFile", "prepare_clip", "build_bank", "sources_from_dir",
+           "sources_from_csv", "AUDIO_SUFFIXES", "MANIFEST_COLUMNS"]
+
+log = logging.getLogger(__name__)
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".aiff", ".aif", ".mp3")
+MANIFEST_COLUMNS = ("id", "class", "path", "duration", "sample_rate", "loudness_db", "licence", "source", "split")
+_FRAME = 0.02   # seconds per analysis frame for trimming and loudness
+
+
+@dataclass(frozen=True)
+class BankSettings:
+    """How input files become bank clips.
+
+    Attributes:
+        sample_rate: rate of the stored clips (Hz), the rate scenes are synthesised at.
+        top_db: frames quieter than the loudest frame by more than this are silence (trimmed, not measured).
+        level_db: RMS level (dBFS) of the active frames after normalisation.
+        min_len: pieces shorter than this (seconds, after trimming) are dropped.
+        max_len: longer clips are cut into pieces of at most this length.
+        test_fraction: share of each class's source files that go to the test split.
+    """
+
+    sample_rate: int = 24000
+    top_db: float = 40.0
+    level_db: float = -20.0
+    min_len: float = 0.3
+    max_len: float = 10.0
+    test_fraction: float = 0.2
+
+    def __post_init__(self):
+        if self.sample_rate < 8000:
+            raise ConfigError(f"bank sample rate {self.sample_rate} Hz is too low; use at least 8000")
+        if not 0 < self.min_len <= self.max_len:
+            raise ConfigError(f"need 0 < min_len <= max_len, got {self.min_len} and {self.max_len}")
+        if not 0 <= self.test_fraction < 1:
+            raise ConfigError(f"test_fraction must be in [0, 1), got {self.test_fraction}")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input recording: its path (or, for generated material, a name), class index and licence."""
+
+    path: str
+    cls: int
+    licence: str = ""
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One manifest row."""
+
+    id: str
+    cls: int
+    path: str
+    duration: float
+    sample_rate: int
+    loudness_db: float
+    licence: str
+    source: str
+    split: str
+
+
+# ------------------------------------------------------------------------------------------ signal processing
+def _frame_db(x: np.ndarray, hop: int) -> np.ndarray:
+    n = max(len(x) // hop, 1)
+    frames = np.resize(x, n * hop).reshape(n, hop) if len(x) >= hop else x[None, :]
+    return 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-20)
+
+
+def active_db(x: np.ndarray, sr: int, top_db: float) -> float:
+    """RMS level (dBFS) over the frames within ``top_db`` of the loudest one."""
+    db = _frame_db(np.asarray(x, dtype=np.float64), int(round(_FRAME * sr)))
+    return float(10 * np.log10(np.mean(10 ** (db[db > db.max() - top_db] / 10))))
+
+
+def prepare_clip(audio: np.ndarray, sr: int, settings: BankSettings) -> list[np.ndarray]:
+    """Bank pieces (float32 mono at ``settings.sample_rate``) from decoded audio [N] or [N, C].
+
+    Raises ``ValueError`` with a reason for unusable input (no samples, NaN, silence, too short).
+    """
+    from scipy.signal import resample_poly
+
+    x = np.asarray(audio, dtype=np.float64)
+    if x.ndim == 2:
+        x = x.mean(axis=1)
+    if x.size == 0:
+        raise ValueError("no samples")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("contains NaN or infinite samples")
+    fs = settings.sample_rate
+    if sr != fs:
+        g = gcd(int(sr), int(fs))
+        x = resample_poly(x, fs // g, int(sr) // g)
+    hop = int(round(_FRAME * fs))
+    db = _frame_db(x, hop)
+    if db.max() < -100:
+        raise ValueError("digital silence")
+    active = np.flatnonzero(db > db.max() - settings.top_db)
+    x = x[active[0] * hop:(active[-1] + 1) * hop]
+    size = int(settings.max_len * fs)
+    pieces = []
+    for start in range(0, len(x), size):
+        seg = x[start:start + size]
+        if len(seg) < settings.min_len * fs or _frame_db(seg, hop).max() < db.max() - settings.top_db:
+            continue                                       # too short, or a stretch of silence
+        gain = min(10 ** ((settings.level_db - active_db(seg, fs, settings.top_db)) / 20), 0.99 / np.abs(seg).max())
+        fade = min(hop, len(seg) // 4)                     # no clicks where the clip was cut
+        ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(fade) / fade)
+        seg = seg * gain
+        seg[:fade] *= ramp
+        seg[len(seg) - fade:] *= ramp[::-1]
+        pieces.append(seg.astype(np.float32))
+    if not pieces:
+        raise ValueError(f"shorter than {settings.min_len} s once silence is trimmed")
+    return pieces
+
+
+# ------------------------------------------------------------------------------------------------- inputs
+def sources_from_dir(root: str | Path, classes: ClassList | str) -> tuple[ClassList, list[SourceFile]]:
+    """Input files of a folder with one sub-folder per class (searched recursively for audio files).
+
+    ``classes`` is a class list (folder names are matched to its names, case and spacing ignored) or
+    ``"auto"``: the sorted folder names become the classes.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(root, "folder not found", "give a folder with one sub-folder of clips per class")
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not folders:
+        raise InputError(root, "has no sub-folders", "put the clips of each class in a sub-folder named after it")
+    if classes == "auto":
+        class_list = ClassList(root.name, tuple(p.name for p in folders))
+    else:
+        class_list = get_classes(classes)
+    sources = []
+    for folder in folders:
+        try:
+            cls = class_list.index(folder.name)
+        except ConfigError:
+            raise InputError(folder, f"folder name is not a class of {class_list.name!r}",
+                             f"rename it to one of {', '.join(class_list.names)}, or use --classes auto") from None
+        files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+        if not files:
+            log.warning("%s: no audio files (%s)", folder, ", ".join(AUDIO_SUFFIXES))
+        sources += [SourceFile(str(p), cls) for p in files]
+    return class_list, sources
+
+
+def sources_from_csv(path: str | Path, classes: ClassList | str) -> tuple[ClassList, list[SourceFile]]:
+    """Input files listed in a CSV of ``path,class[,licence]`` rows (a header row is allowed; relative paths
+    are relative to the CSV's folder; the class is a name of ``classes`` or its index)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "file not found", "give a CSV of path,class rows")
+    rows = [(line, row) for line, row in
+            enumerate(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))), start=1)
+            if row and "".join(row).strip()]
+    if rows and rows[0][1][0].strip().lower() == "path":
+        rows = rows[1:]
+    if classes == "auto":
+        class_list = ClassList(path.stem, tuple(sorted({r[1].strip() for _, r in rows if len(r) >= 2})))
+    else:
+        class_list = get_classes(classes)
+    sources = []
+    for line, row in rows:
+        if len(row) < 2:
+            raise FormatError(path, line, f"expected path,class[,licence], got {','.join(row)!r}")
+        name = row[1].strip()
+        try:
+            cls = int(name) if name.isdigit() else class_list.index(name)
+        except ConfigError:
+            raise FormatError(path, line, f"unknown class {name!r}",
+                              f"use one of {', '.join(class_list.names)} or its index, or --classes auto") from None
+        if not 0 <= cls < len(class_list):
+            raise FormatError(path, line, f"class index {cls} out of range 0..{len(class_list) - 1}")
+        file = Path(row[0].strip())
+        file = file if file.is_absolute() else path.parent / file
+        sources.append(SourceFile(str(file), cls, row[2].strip() if len(row) > 2 else ""))
+    if not sources:
+        raise InputError(path, "lists no files", "one path,class row per clip")
+    return class_list, sources
+
+
+# ------------------------------------------------------------------------------------------------ building
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:40] or "clip"
+
+
+def _source_hash(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def assign_splits(sources: list[str], cls: list[int], test_fraction: float) -> dict[str, str]:
+    """``train``/``test`` per source, per class, by a hash of the source name (stable across runs)."""
+    split = {}
+    for c in sorted(set(cls)):
+        names = sorted({s for s, k in zip(sources, cls) if k == c}, key=_source_hash)
+        n_test = int(round(test_fraction * len(names)))
+        if test_fraction > 0 and len(names) >= 2:
+            n_test = min(max(n_test, 1), len(names) - 1)
+        for i, name in enumerate(names):
+            split[name] = "test" if i < n_test else "train"
+    return split
+
+
+def _process(args) -> tuple[list[np.ndarray], str | None]:
+    """Worker: decode and prepare one file; returns (pieces, reason it was rejected or None)."""
+    source, settings = args
+    import soundfile as sf
+
+    try:
+        audio, sr = sf.read(source.path, dtype="float32", always_2d=True)
+    except Exception as err:   # noqa: BLE001 - any decoding failure is reported for this file only
+        return [], f"cannot decode: {err}"
+    try:
+        return prepare_clip(audio, sr, settings), None
+    except ValueError as err:
+        return [], str(err)
+
+
+def build_bank(sources: Iterable[SourceFile], class_list: ClassList, out: str | Path,
+               settings: BankSettings = BankSettings(), workers: int = 1, overwrite: bool = False,
+               base: str | Path | None = None, extra: dict | None = None,
+               progress: Callable[[int, int], None] | None = None,
+               generated: Iterable[tuple[SourceFile, np.ndarray, int]] = ()) -> "Bank":
+    """Write a bank from input files and from generated signals ``(source, samples, sample rate)``.
+
+    Returns the bank. Files that cannot be used are logged, listed in ``rejected.csv`` and skipped; classes
+    left without clips are reported. ``base`` makes source names relative (the manifest is portable).
+    Clips are written as they are made, so memory stays small however large the corpus.
+    """
+    out = Path(out)
+    if (out / "manifest.csv").exists() and not overwrite:
+        raise InputError(out, "already holds a bank", "choose another --out or pass --overwrite")
+    ensure_dir(out)
+    sources = sorted(set(sources), key=lambda s: (s.cls, s.path))
+    generated = list(generated)
+
+    def source_name(path: str) -> str:
+        if base is not None:
+            try:
+                return str(Path(path).resolve().relative_to(Path(base).resolve()))
+            except ValueError:
+                pass
+        return path
+
+    everything = sources + [g[0] for g in generated]
+    names = [source_name(s.path) for s in everything]
+    splits = assign_splits(names, [s.cls for s in everything], settings.test_fraction)
+    clips, rejected = [], []
+
+    def keep(i: int, pieces: list[np.ndarray], reason: str | None) -> None:
+        src, name = everything[i], names[i]
+        if reason is not None:
+            log.warning("skipped %s: %s", src.path, reason)
+            rejected.append((src.path, reason))
+        for k, piece in enumerate(pieces):
+            cid = f"{src.cls:02d}-{_slug(Path(name).stem)}-{_source_hash(name)[:6]}-{k:02d}"
+            rel = f"clips/{_slug(class_list[src.cls])}/{cid}.flac"
+            write_audio(out / rel, piece, settings.sample_rate, "flac")
+            clips.append(Clip(cid, src.cls, rel, round(len(piece) / settings.sample_rate, 4), settings.sample_rate,
+                              round(active_db(piece, settings.sample_rate, settings.top_db), 2), src.licence, name,
+                              splits[name]))
+        if progress:
+            progress(i + 1, len(everything))
+
+    jobs = [(s, settings) for s in sources]
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing as mp
+
+        with mp.get_context("spawn").Pool(workers) as pool:
+            for i, result in enumerate(pool.imap(_process, jobs, chunksize=4)):
+                keep(i, *result)
+    else:
+        for i, job in enumerate(jobs):
+            keep(i, *_process(job))
+    for j, (_src, signal, sr) in enumerate(generated):
+        try:
+            keep(len(jobs) + j, prepare_clip(signal, sr, settings), None)
+        except ValueError as err:
+            keep(len(jobs) + j, [], str(err))
+
+    _write_rejected(out / "rejected.csv", rejected)
+    if not clips:
+        raise InputError(out, "no usable clips: every input file was rejected", f"see {out / 'rejected.csv'}")
+    empty = [class_list[c] for c in range(len(class_list)) if not any(cl.cls == c for cl in clips)]
+    if empty:
+        log.warning("classes without clips: %s", ", ".join(empty))
+    _write_manifest(out / "manifest.csv", clips)
+    write_json(out / "bank.json", {"sample_rate": settings.sample_rate, "class_list": class_list.name,
+                                   "classes": list(class_list.names), "settings": asdict(settings),
+                                   "rejected": len(rejected), "seld_version": __version__, **(extra or {})})
+    return Bank(out)
+
+
+def _write_rejected(path: Path, rejected: list[tuple[str, str]]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "reason"])
+        w.writerows(rejected)
+
+
+def _write_manifest(path: Path, clips: list[Clip]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(MANIFEST_COLUMNS)
+        for c in clips:
+            w.writerow([c.id, c.cls, c.path, c.duration, c.sample_rate, c.loudness_db, c.licence, c.source, c.split])
+
+
+# ------------------------------------------------------------------------------------------------- reading
+class Bank:
+    """A sound bank on disk (see the module docstring)."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        if not (self.root / "manifest.csv").is_file() or not (self.root / "bank.json").is_file():
+            raise InputError(self.root, "is not a sound bank (no manifest.csv / bank.json)",
+                             "build one with `seld bank build --from DIR --out BANK`")
+        meta = read_json(self.root / "bank.json")
+        self.meta = meta
+        self.sample_rate = int(meta["sample_rate"])
+        self.classes = ClassList(meta.get("class_list", "bank"), tuple(meta["classes"]))
+        self.clips = self._read_manifest(self.root / "manifest.csv")
+        if not self.clips:
+            raise InputError(self.root / "manifest.csv", "the bank has no clips", "rebuild it from more files")
+
+    def _read_manifest(self, path: Path) -> list[Clip]:
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+        if not rows or tuple(rows[0]) != MANIFEST_COLUMNS:
+            raise FormatError(path, 1, f"header must be {','.join(MANIFEST_COLUMNS)}", "rebuild the bank")
+        clips = []
+        for line, row in enumerate(rows[1:], start=2):
+            if not row:
+                continue
+            try:
+                if len(row) != len(MANIFEST_COLUMNS):
+                    raise ValueError(f"{len(row)} columns")
+                clip = Clip(row[0], int(row[1]), row[2], float(row[3]), int(row[4]), float(row[5]), row[6], row[7],
+                            row[8])
+                if not 0 <= clip.cls < len(self.classes) or clip.split not in ("train", "test"):
+                    raise ValueError("class or split out of range")
+            except ValueError as err:
+                raise FormatError(path, line, f"malformed manifest row ({err})", "rebuild the bank") from None
+            clips.append(clip)
+        return clips
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def by_class(self, split: str | None = None) -> dict[int, list[int]]:
+        """Clip indices per class index (only classes with clips), optionally of one split."""
+        out: dict[int, list[int]] = {}
+        for i, c in enumerate(self.clips):
+            if split is None or c.split == split:
+                out.setdefault(c.cls, []).append(i)
+        return out
+
+    def load(self, index: int) -> np.ndarray:
+        """Samples (float32 mono) of clip ``index``."""
+        return _load(str(self.root / self.clips[index].path), self.sample_rate)
+
+    def summary(self) -> list[tuple[str, int, int, float]]:
+        """(class, train clips, test clips, total minutes) per class."""
+        rows = []
+        for c, name in enumerate(self.classes):
+            mine = [cl for cl in self.clips if cl.cls == c]
+            rows.append((name, sum(cl.split == "train" for cl in mine), sum(cl.split == "test" for cl in mine),
+                         sum(cl.duration for cl in mine) / 60))
+        return rows
+
+
+@lru_cache(maxsize=256)
+def _load(path: str, sample_rate: int) -> np.ndarray:
+    import soundfile as sf
+
+    try:
+        audio, sr = sf.read(path, dtype="float32", always_2d=False)
+    except Exception as err:   # noqa: BLE001 - reported as a user-fixable problem with this file
+        raise InputError(path, f"cannot read bank clip ({err})", "rebuild the bank") from None
+    if sr != sample_rate or audio.ndim != 1:
+        raise InputError(path, f"bank clip is {sr} Hz with shape {audio.shape}, expected mono {sample_rate} Hz",
+                         "rebuild the bank")
+    audio.setflags(write=False)
+    return audio

@@ -1,0 +1,84 @@
+"""Atomic file writes (temporary name in the same folder, then a rename) for audio, arrays and JSON.
+
+An interrupted job never leaves a truncated file under a final name, so resuming can trust any file it
+finds. Errors about unwritable places are user errors that name the path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from seld.errors import InputError
+
+__all__ = ["atomic_path", "write_audio", "write_json", "write_npy", "read_json", "ensure_dir", "AUDIO_TYPES"]
+
+#: output audio containers and their soundfile (format, subtype)
+AUDIO_TYPES = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16")}
+
+
+def ensure_dir(path: str | Path) -> Path:
+    """Create a folder (and parents); a clear error when that is impossible."""
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(p, f"cannot create this folder ({err.strerror})", "choose a writable location") from None
+    if not os.access(p, os.W_OK):
+        raise InputError(p, "folder is not writable", "choose a writable location or fix its permissions")
+    return p
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on success it is renamed to ``path``, on failure removed."""
+    p = Path(path)
+    ensure_dir(p.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=f".tmp{p.suffix}", dir=p.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_audio(path: str | Path, audio: np.ndarray, fs: int, kind: str | None = None) -> None:
+    """Write [C, N] (or [N]) float audio in [-1, 1] as 16-bit WAV or FLAC (chosen by ``kind`` or the suffix)."""
+    import soundfile as sf
+
+    p = Path(path)
+    fmt, subtype = AUDIO_TYPES[kind or p.suffix.lstrip(".").lower()]
+    data = np.asarray(audio, dtype=np.float32)
+    data = data.T if data.ndim == 2 else data
+    # quantise here rather than in libsndfile: the same rounding on every machine and library version
+    pcm = np.clip(np.rint(data * 32767.0), -32768, 32767).astype(np.int16)
+    with atomic_path(p) as tmp:
+        sf.write(str(tmp), pcm, fs, format=fmt, subtype=subtype)
+
+
+def write_npy(path: str | Path, array: np.ndarray) -> None:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, np.ascontiguousarray(array))
+
+
+def write_json(path: str | Path, obj) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def read_json(path: str | Path) -> dict:
+    p = Path(path)
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(p, "file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(p, f"not a valid JSON file ({err})", "delete it and rerun the command that wrote it") from None

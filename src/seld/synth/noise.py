@@ -1,0 +1,84 @@
+"""Spatially diffuse ambient noise, consistent across every format of a scene.
+
+A diffuse field is sound arriving with equal power from all directions, independently. Its cross-spectral
+matrix between all channels of all formats is Gamma(f) = mean over directions of a(f) a(f)^H, with a(f) the
+formats' plane-wave responses (:meth:`SpatialFormat.plane_wave`). Drawing independent complex Gaussian STFT
+coefficients, mixing them with a square root of Gamma(f) and overlap-adding gives noise with exactly that
+coherence: the W channel of FOA, the capsules of the tetrahedral array and an open array then hear one and
+the same field.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import scipy.fft
+
+from seld.synth.arrays import SpatialFormat
+
+__all__ = ["diffuse_noise", "fibonacci_sphere", "diffuse_coherence"]
+
+_NFFT = 512
+_CHUNK = 1024   # STFT frames generated at a time (bounds memory)
+
+
+def fibonacci_sphere(n: int) -> np.ndarray:
+    """``n`` nearly uniformly spread unit vectors [n, 3]."""
+    i = np.arange(n) + 0.5
+    z = 1.0 - 2.0 * i / n
+    phi = np.pi * (1.0 + 5**0.5) * i
+    r = np.sqrt(1.0 - z**2)
+    return np.stack([r * np.cos(phi), r * np.sin(phi), z], axis=1)
+
+
+@lru_cache(maxsize=8)
+def _mixing(formats: tuple[SpatialFormat, ...], fs: int, c: float, nfft: int) -> np.ndarray:
+    return _sqrt_psd(diffuse_coherence(list(formats), np.fft.rfftfreq(nfft, 1.0 / fs), c))
+
+
+def diffuse_coherence(formats: list[SpatialFormat], freqs: np.ndarray, c: float, n_dirs: int = 600) -> np.ndarray:
+    """Cross-spectral matrix [F, C, C] of a unit-power diffuse field over the channels of ``formats``."""
+    dirs = fibonacci_sphere(n_dirs)
+    resp = np.concatenate([f.plane_wave(dirs, freqs, c) for f in formats], axis=1)   # [D, C, F]
+    return np.einsum("dcf,def->fce", resp, resp.conj()) / n_dirs
+
+
+def _sqrt_psd(gamma: np.ndarray) -> np.ndarray:
+    """M [F, C, C] with M M^H = gamma (eigen-decomposition; tiny negative eigenvalues clipped)."""
+    w, v = np.linalg.eigh(gamma)
+    return (v * np.sqrt(np.clip(w, 0.0, None))[:, None, :]).astype(np.complex64)
+
+
+def diffuse_noise(rng: np.random.Generator, formats: list[SpatialFormat], n_samples: int, fs: int, c: float,
+                  exponent: float = 1.0) -> list[np.ndarray]:
+    """Diffuse noise float32 [C_f, n_samples] for each format, with a 1/f^exponent power spectrum.
+
+    The overall level is arbitrary (scale it to the wanted SNR).
+    """
+    mix = _mixing(tuple(formats), fs, float(c), _NFFT)              # [F, C, C]
+    n_bins, n_ch = mix.shape[0], mix.shape[1]
+    hop = _NFFT // 2
+    freqs = np.fft.rfftfreq(_NFFT, 1.0 / fs)
+    shape = np.zeros(n_bins, np.float32)
+    shape[1:] = (np.maximum(freqs[1:], 20.0) / 1000.0) ** (-exponent / 2)
+    mix = mix * shape[:, None, None]
+    window = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(_NFFT) / _NFFT)).astype(np.float32)
+    n_frames = n_samples // hop + 2
+    out = np.zeros((n_ch, (n_frames + 1) * hop), np.float32)
+    for start in range(0, n_frames, _CHUNK):
+        t = min(_CHUNK, n_frames - start)
+        z = rng.standard_normal((n_bins, n_ch, 2 * t), dtype=np.float32).view(np.complex64)   # [F, C, t]
+        y = np.einsum("fce,fet->fct", mix, z)       # per-bin mixing (plain C loop: no BLAS threads)
+        frames = (scipy.fft.irfft(y, _NFFT, axis=0) * window[:, None, None]).transpose(1, 2, 0)   # [C, t, nfft]
+        # overlap-add at half a frame: first halves land on hops k, second halves on hops k + 1
+        ola = np.zeros((n_ch, t + 1, hop), np.float32)
+        ola[:, :t] += frames[:, :, :hop]
+        ola[:, 1:] += frames[:, :, hop:]
+        out[:, start * hop:(start + t + 1) * hop] += ola.reshape(n_ch, -1)
+    out = out[:, hop:hop + n_samples]
+    parts, i = [], 0
+    for f in formats:
+        parts.append(np.ascontiguousarray(out[i:i + f.channels]))
+        i += f.channels
+    return parts

@@ -1,0 +1,96 @@
+"""Rooms drawn from ranges, image sources from pyroomacoustics, and the positions sources use."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seld.errors import ConfigError
+from seld.geometry import angular_distance, normalize
+from seld.synth.rooms import Room, RoomRanges, image_sources, sabine_absorption, sample_room
+from seld.synth.trajectories import PositionRanges, PositionSet, make_positions, sample_motion
+
+
+def test_sampled_rooms_are_reproducible_and_keep_the_sabine_rt60():
+    ranges = RoomRanges(size_min=(5, 4, 2.8), size_max=(9, 7, 3.5), rt60=(0.3, 0.9), wall_spread=0.5)
+    a = sample_room(np.random.default_rng(7), ranges)
+    assert a == sample_room(np.random.default_rng(7), ranges)
+    assert a != sample_room(np.random.default_rng(8), ranges)
+    lx, ly, lz = a.size
+    assert 5 <= lx <= 9 and 4 <= ly <= 7 and 2.8 <= lz <= 3.5 and 0.3 <= a.rt60 <= 0.9
+    area = np.array([ly * lz, ly * lz, lx * lz, lx * lz, lx * ly, lx * ly])
+    rt60 = 0.161 * lx * ly * lz / np.sum(area * np.asarray(a.absorption))      # Sabine, with uneven walls
+    assert rt60 == pytest.approx(a.rt60, rel=0.03)
+    assert len(set(a.absorption)) > 1
+    for frac, size in zip(np.asarray(a.array) / np.asarray(a.size), a.size):
+        assert 0.4 <= frac <= 0.6
+    assert Room.from_dict(a.to_dict()) == a
+
+
+def test_impossible_rooms_and_positions_fail_clearly():
+    with pytest.raises(ConfigError, match="RT60"):
+        sabine_absorption((20, 20, 10), 0.05)
+    with pytest.raises(ConfigError, match="could not draw"):
+        sample_room(np.random.default_rng(0), RoomRanges(size_min=(20, 20, 10), size_max=(20, 20, 10),
+                                                         rt60=(0.05, 0.05)))
+    with pytest.raises(ConfigError, match="not inside"):
+        Room((3, 3, 3), (0.5,) * 6, (4, 1, 1))
+    room = Room((3, 3, 2.5), (0.5,) * 6, (1.5, 1.5, 1.2))
+    with pytest.raises(ConfigError, match="almost no space"):
+        make_positions(np.random.default_rng(0), room, PositionRanges(dist=(4.0, 5.0)))
+    with pytest.raises(ConfigError, match="outside the room"):
+        image_sources(room, (5, 1, 1), 24000)
+
+
+def test_image_sources_are_pyroomacoustics_images_cut_at_the_response_length():
+    import pyroomacoustics as pra
+
+    room = Room((4, 3, 2.5), (0.2, 0.3, 0.25, 0.35, 0.4, 0.15), (2.1, 1.4, 1.2), max_order=6, ir_len=0.04)
+    src = np.array([0.9, 2.2, 1.5])
+    images = image_sources(room, src, 24000)
+    sim = pra.ShoeBox([4, 3, 2.5], fs=24000, max_order=6,
+                      materials={w: pra.Material(a) for w, a in zip(("west", "east", "south", "north", "floor",
+                                                                      "ceiling"), room.absorption)})
+    sim.add_microphone([2.1, 1.4, 1.2])
+    sim.add_source(src)
+    sim.image_source_model()
+    theirs = sim.sources[0].images.T - np.array([2.1, 1.4, 1.2])
+    keep = np.linalg.norm(theirs, axis=1) < room.ir_len * room.c
+    assert len(images) == keep.sum() < len(theirs)
+    np.testing.assert_allclose(images.xyz, theirs[keep], atol=1e-5)
+    np.testing.assert_allclose(images.beta, sim.sources[0].damping[0][keep], atol=1e-6)
+    assert images.dist.min() == pytest.approx(np.linalg.norm(src - room.array))
+
+
+def test_positions_respect_walls_distances_elevations_and_step():
+    room = Room((7, 6, 3.2), (0.3,) * 6, (3.4, 2.9, 1.5))
+    ranges = PositionRanges(n_static=30, n_paths=5, dist=(1.0, 2.5), ele=(-30, 45), step_deg=4.0,
+                            line_fraction=0.4)
+    pos = make_positions(np.random.default_rng(3), room, ranges)
+    assert len(pos.paths) == 5 and len(pos) > 30
+    assert room.contains(pos.xyz + np.asarray(room.array), margin=ranges.wall_margin).all()
+    static = pos.xyz[:30]
+    dist = np.linalg.norm(static, axis=1)
+    ele = np.degrees(np.arcsin(static[:, 2] / dist))
+    assert dist.min() >= 1.0 and dist.max() <= 2.5 and ele.min() >= -30 and ele.max() <= 45
+    for path in pos.paths:
+        d = pos.dirs[path]
+        assert angular_distance(d[:-1], d[1:]).max() <= 4.0 + 1e-6
+        assert np.linalg.norm(pos.xyz[path], axis=1).min() >= 1.0 - 1e-9
+    again = PositionSet.from_dict(pos.to_dict())
+    np.testing.assert_allclose(again.xyz, pos.xyz, atol=1e-4)
+
+
+def test_motion_walks_a_path_at_constant_speed_and_turns_back():
+    xyz = np.stack([np.linspace(0, 1.0, 11) + 1.0, np.zeros(11), np.zeros(11)], axis=1)    # 10 cm steps
+    pos = PositionSet(xyz, [np.arange(11)])
+    idx = sample_motion(np.random.default_rng(0), pos, np.arange(0, 6.0, 0.1), speed=(0.5, 0.5))
+    x = pos.xyz[idx, 0]
+    steps = np.abs(np.diff(x))
+    assert np.all(steps <= 0.1 + 1e-9)                           # 0.05 m per 100 ms frame, nearest point
+    assert x.min() == pytest.approx(1.0) and x.max() == pytest.approx(2.0)   # reached both ends
+    turns = np.sum(np.diff(np.sign(np.diff(x)[np.diff(x) != 0])) != 0)
+    assert turns >= 2
+    again = sample_motion(np.random.default_rng(0), pos, np.arange(0, 6.0, 0.1), speed=(0.5, 0.5))
+    np.testing.assert_array_equal(idx, again)
+    assert np.allclose(normalize(pos.xyz[idx]), [1, 0, 0])

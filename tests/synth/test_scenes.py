@@ -1,0 +1,84 @@
+"""Scene plans: polyphony, timing, classes, motion, spatial separation, reproducibility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seld.errors import ConfigError
+from seld.geometry import angular_distance
+from seld.synth.bank import Bank
+from seld.synth.scenes import SceneRanges, ScenePlan, class_pool, sample_scene
+from seld.synth.trajectories import PositionSet
+
+
+def positions() -> PositionSet:
+    xyz = np.concatenate([[[1.0, 1.0, 0.0], [-1.0, 0.5, 0.2]], np.stack([np.linspace(1, 2, 20), np.ones(20),
+                                                                         np.zeros(20)], axis=1)])
+    return PositionSet(xyz, [np.arange(2, 22)])
+
+
+def polyphony(plan: ScenePlan) -> np.ndarray:
+    count = np.zeros(plan.n_samples, int)
+    for ev in plan.events:
+        count[ev.onset:ev.onset + ev.length] += 1
+    return count
+
+
+@pytest.mark.parametrize("ov", [1, 2, 3])
+def test_events_never_overlap_more_than_ov_and_stay_in_the_scene(tiny_bank, ov):
+    bank = Bank(tiny_bank)
+    ranges = SceneRanges(duration=20.0, gap=(0.0, 0.5), max_event=0.6, min_event=0.2)
+    plan = sample_scene(np.random.default_rng(ov), bank, class_pool(bank, ranges, "train"), positions(), ranges,
+                        name="x", fold=1, room=1, ov=ov)
+    count = polyphony(plan)
+    assert count.max() == ov                       # short gaps: the layers do overlap
+    assert len(plan.events) > 10 * ov
+    for ev in plan.events:
+        assert ev.onset + ev.length <= plan.n_samples
+        assert 0.2 * 24000 <= ev.length <= 0.6 * 24000 + 1
+        assert len(ev.positions) == (ev.onset + ev.length - 1) // 2400 - ev.first_frame + 1
+        assert -10.0 <= ev.gain_db <= 0.0
+    assert sorted(e.track for e in plan.events) == list(range(len(plan.events)))
+    assert [e.onset for e in plan.events] == sorted(e.onset for e in plan.events)
+
+
+def test_plans_are_reproducible_and_round_trip(tiny_bank):
+    bank = Bank(tiny_bank)
+    ranges = SceneRanges(duration=5.0, gap=(0.1, 0.5), moving_prob=1.0, min_moving=0.5, max_event=1.0)
+    pool = class_pool(bank, ranges, "train")
+    a = sample_scene(np.random.default_rng(5), bank, pool, positions(), ranges, name="s", fold=1, room=1, ov=2)
+    b = sample_scene(np.random.default_rng(5), bank, pool, positions(), ranges, name="s", fold=1, room=1, ov=2)
+    assert a.to_dict() == b.to_dict()
+    assert ScenePlan.from_dict(a.to_dict()).to_dict() == a.to_dict()
+    moving = [e for e in a.events if e.length >= 0.5 * 24000]
+    assert moving and all(set(e.positions) <= set(range(2, 22)) for e in moving)
+    assert any(e.moving for e in moving)
+
+
+def test_class_selection_and_levels(tiny_bank):
+    bank = Bank(tiny_bank)
+    ranges = SceneRanges(duration=10.0, classes=("bell",), class_level_db={"bell": (-3.0, -3.0)})
+    plan = sample_scene(np.random.default_rng(0), bank, class_pool(bank, ranges, "train"), positions(), ranges,
+                        name="s", fold=1, room=1, ov=1)
+    assert {e.cls for e in plan.events} == {bank.classes.index("bell")}
+    assert {e.gain_db for e in plan.events} == {-3.0}
+    with pytest.raises(ConfigError, match="no train clips for class.*knock"):
+        class_pool(bank, SceneRanges(classes=("knock",)), "train")
+    with pytest.raises(ConfigError):
+        SceneRanges(min_event=2.0, max_event=1.0)
+
+
+def test_overlapping_static_sources_keep_apart(tiny_bank):
+    bank = Bank(tiny_bank)
+    azi = np.arange(0, 360, 5.0)
+    pos = PositionSet(np.stack([np.cos(np.radians(azi)), np.sin(np.radians(azi)), 0 * azi], axis=1))
+    ranges = SceneRanges(duration=30.0, gap=(0.0, 0.2), max_event=0.8, min_event=0.2, min_separation=45.0)
+    plan = sample_scene(np.random.default_rng(0), bank, class_pool(bank, ranges, "train"), pos, ranges,
+                        name="s", fold=1, room=1, ov=3)
+    closest = 180.0
+    for a in plan.events:
+        for b in plan.events:
+            if a.track < b.track and a.onset + a.length > b.onset and b.onset + b.length > a.onset:
+                closest = min(closest, float(angular_distance(pos.dirs[a.positions[0]], pos.dirs[b.positions[0]])))
+    assert closest >= 45.0
