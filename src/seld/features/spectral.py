@@ -26,6 +26,7 @@ chunk-dependent; their docstrings say so.
 
 from __future__ import annotations
 
+import abc
 from pathlib import Path
 
 import torch
@@ -94,7 +95,7 @@ def stft(
     return spec.reshape(b, c, spec.shape[-2], spec.shape[-1]).transpose(-1, -2)
 
 
-class SpectralFrontEnd(nn.Module):
+class SpectralFrontEnd(nn.Module, abc.ABC):
     """Base of every front end: STFT settings, input checks and frame bookkeeping.
 
     Subclasses implement :meth:`features` (complex spectrum ``[B, C, T, n_fft // 2 + 1]`` to features
@@ -246,8 +247,9 @@ class SpectralFrontEnd(nn.Module):
             spec = spec[:, :, : self.n_frames(audio.shape[-1], has_context)]
         return spec
 
-    def features(self, spec: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def features(self, spec: torch.Tensor) -> torch.Tensor:
+        """Features ``[B, C', T, F]`` from the complex STFT ``[B, C, T, n_fft // 2 + 1]``."""
 
     def forward(self, audio: torch.Tensor, has_context: bool = False) -> torch.Tensor:
         """Features ``[B, out_channels, T, n_features]`` of audio ``[B, in_channels, N]``.

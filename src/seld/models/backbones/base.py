@@ -9,6 +9,8 @@ the module that turns those features into per-label-frame outputs ``[B, n_out, o
 
 from __future__ import annotations
 
+import abc
+
 from torch import Tensor, nn
 
 from seld.models.layers import FrameProjection
@@ -16,7 +18,7 @@ from seld.models.layers import FrameProjection
 __all__ = ["Backbone"]
 
 
-class Backbone(nn.Module):
+class Backbone(nn.Module, abc.ABC):
     """Base class of the feature extractors in :mod:`seld.models.backbones`.
 
     Subclasses set ``num_features`` (channels of the final features), ``step_frames`` (input frames per step
@@ -33,8 +35,9 @@ class Backbone(nn.Module):
     def forward_stem(self, x: Tensor):
         return x
 
+    @abc.abstractmethod
     def forward_stage(self, index: int, h):
-        raise NotImplementedError
+        """Run stage ``index`` (0 .. num_stages - 1) on the token / feature state ``h``."""
 
     def forward_neck(self, h):
         return h
