@@ -253,3 +253,63 @@ def write_l3das_case(files: list[L3dasFile], ref_dir: Path, pred_dir: Path) -> N
             rows = getattr(f, side)
             text = "".join(f"{int(r[0])},{int(r[1])},{r[2]!r},{r[3]!r},{r[4]!r}\n" for r in rows.tolist())
             (d / f"{f.name}.csv").write_text(text)
+
+
+@dataclass
+class SeldnetFile:
+    """One file of a SELDnet case: rows ``frame, class, x, y, z`` (one per class and frame) at ``frame_len``."""
+
+    name: str
+    ref: np.ndarray
+    pred: np.ndarray
+    n_frames: int
+    frame_len: float
+
+    def _events(self, rows: np.ndarray) -> Events:
+        return Events(rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64), np.zeros(len(rows), np.int64),
+                      rows[:, 2:5], None, self.frame_len, self.n_frames)
+
+    def ref_events(self) -> Events:
+        return self._events(self.ref)
+
+    def pred_events(self) -> Events:
+        return self._events(self.pred)
+
+
+def _one_per_class_frame(rows: np.ndarray, num_classes: int) -> np.ndarray:
+    """Keep the first row of every (frame, class), rows sorted by frame."""
+    _, first = np.unique(rows[:, 0].astype(np.int64) * num_classes + rows[:, 1].astype(np.int64),
+                         return_index=True)
+    return rows[np.sort(first)]
+
+
+def seldnet_case(seed: int, n_files: int, n_frames: tuple[int, ...], frame_len: float, num_classes: int = 11
+                 ) -> list[SeldnetFile]:
+    """Files at SELDnet's STFT-hop frames: static and moving events up to 3 at once, predictions with misses,
+    time shifts, small and large direction errors and false alarms (some in classes never in the reference)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n_files):
+        n = n_frames[i % len(n_frames)]
+        ref = []
+        for _ in range(int(rng.integers(4, 12))):
+            start, length = int(rng.integers(0, n - 5)), int(rng.integers(5, n // 3))
+            frames = np.arange(start, min(start + length, n))
+            azi = rng.uniform(-180, 180) + rng.choice([0.0, rng.uniform(-2, 2)]) * np.arange(frames.size)
+            xyz = _unit(azi, np.full(frames.size, rng.uniform(-60, 60)))
+            ref.append(np.column_stack([frames, np.full(frames.size, rng.integers(0, num_classes - 2)), xyz]))
+        ref = _one_per_class_frame(np.concatenate(ref)[np.argsort(np.concatenate(ref)[:, 0], kind="stable")],
+                                   num_classes)
+        keep = rng.random(len(ref)) > 0.15
+        pred = ref[keep].copy()
+        pred[:, 0] = np.clip(pred[:, 0] + rng.choice([0, 0, 0, 1, -2], len(pred)), 0, n - 1)
+        noise = rng.normal(0, np.where(rng.random(len(pred)) < 0.05, 2.0, 0.15)[:, None], (len(pred), 3))
+        pred[:, 2:5] = pred[:, 2:5] + noise
+        n_fa = int(rng.integers(3, 25))
+        fa = np.column_stack([rng.integers(0, n, n_fa), rng.integers(0, num_classes, n_fa),
+                              rng.normal(size=(n_fa, 3))])
+        pred = np.concatenate([pred, fa])
+        pred[:, 2:5] /= np.linalg.norm(pred[:, 2:5], axis=1, keepdims=True)
+        pred = _one_per_class_frame(pred[np.argsort(pred[:, 0], kind="stable")], num_classes)
+        out.append(SeldnetFile(f"file{i}", ref, pred, n, frame_len))
+    return out

@@ -26,13 +26,14 @@ def _first_line(path) -> str:
 
 
 def read_labels(path: str | Path, fmt: str = "auto", classes: ClassList | str | int | None = None,
-                n_frames: int | None = None) -> Events:
+                n_frames: int | None = None, frame_len: float | None = None) -> Events:
     """Read a reference label file of any supported dataset into :class:`Events`.
 
     ``fmt`` is ``"auto"`` (recognised from the header or column count) or one of :data:`LABEL_FORMAT_NAMES`.
     Event lists (DCASE2019 / SELDnet desc, L3DAS) are converted to frames by their dataset's official rule
     (20 ms frames and 3000 frames per file for DCASE2019, 100 ms for L3DAS); DCASE2023/2024 distances in cm
-    become metres. ``n_frames`` records the recording length in frames when known.
+    become metres. ``n_frames`` records the recording length in frames when known. ``frame_len`` sets the frame
+    length of event lists (e.g. SELDnet's STFT hop, 256 / 44100 s); frame-list files keep their own.
     """
     if fmt not in LABEL_FORMAT_NAMES:
         raise ConfigError(f"unknown label format {fmt!r}; use one of: {', '.join(LABEL_FORMAT_NAMES)}")
@@ -42,10 +43,10 @@ def read_labels(path: str | Path, fmt: str = "auto", classes: ClassList | str | 
             fmt = "dcase2019"
         elif "Start" in first and "Class" in first:
             fmt = "l3das22"
-    if fmt in ("dcase2019", "seldnet"):
-        return read_segments(path, classes if classes is not None else "dcase2019").to_events(n_frames=n_frames)
-    if fmt in ("l3das21", "l3das22"):
-        return read_segments(path, classes if classes is not None else fmt).to_events(n_frames=n_frames)
+    if fmt in ("dcase2019", "seldnet", "l3das21", "l3das22"):
+        default = fmt if fmt.startswith("l3das") else "dcase2019"
+        seg = read_segments(path, classes if classes is not None else default)
+        return seg.to_events(frame_len=frame_len, n_frames=n_frames)
     if fmt in ("dcase2023", "dcase2024", "auto"):
         layout = "polar" if first.count(",") == 4 else "polar-dist" if fmt != "auto" else "auto"
     else:

@@ -1,4 +1,5 @@
-"""SELD metrics of the DCASE challenges (2019-2024) and L3DAS, computed as the official scorers do, vectorised.
+"""SELD metrics of SELDnet (2018), the DCASE challenges (2019-2024) and L3DAS, computed as the official scorers
+do, vectorised.
 
 Public API::
 
@@ -17,6 +18,7 @@ dcase2021      multi-instance segment metric, micro                          :mo
 dcase2022/23   multi-instance segment metric, spatial FP, macro (or micro)   :mod:`.segment`
 dcase2024      100 ms frames, DOA + relative distance thresholds, DE, RDE    :mod:`.frame`
 l3das22        location-sensitive detection F (positions within 2 m)         :mod:`.l3das`
+seldnet        ER/F on 1 s blocks, DOA error (mean chord), frame recall      :mod:`.seldnet`
 =============  ===========================================================  =======================
 
 By default every number equals the official scorer's (checked against them on random cases in the tests),

@@ -1,7 +1,9 @@
 """`seld evaluate`: score a folder of prediction files against a folder of reference files.
 
 A thin mirror of :func:`seld.metrics.score`: the files are found (recursively, ``*.csv``), paired by file stem,
-read with :mod:`seld.formats` and scored; the result is printed as a table or as one JSON object.
+read with :mod:`seld.formats` and scored; the result is printed as a table or as one JSON object. SELDnet has no
+fixed label frame: ``--metric seldnet`` needs ``--frame-len`` (the STFT hop of its features), and its desc
+event lists are turned into frames of that length.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from seld.errors import InputError
+from seld.errors import ConfigError, InputError
 from seld.formats.classes import get_classes
 from seld.formats.io import PREDICTION_FORMAT_NAMES, read_labels, read_predictions
 from seld.metrics.result import SeldResult
@@ -38,7 +40,7 @@ def find_csv(folder: Path) -> dict[str, Path]:
 
 
 def _format_table(result: SeldResult, per_class: bool) -> str:
-    pct = {"F", "LR", "precision", "recall"}
+    pct = {"F", "LR", "precision", "recall", "good_frame_ratio"}
     deg = {"LE"}
 
     def cell(key, value) -> str:
@@ -48,8 +50,9 @@ def _format_table(result: SeldResult, per_class: bool) -> str:
             return f"{100 * value:.2f} %"
         return f"{value:.2f} deg" if key in deg else f"{value:.4f}"
 
-    names = {"LE": "DOA error" if result.metric == "dcase2019" else "LE",
-             "LR": "frame recall" if result.metric == "dcase2019" else "LR"}
+    frame_metric = result.metric in ("dcase2019", "seldnet")
+    names = {"LE": "DOA error" if frame_metric else "LE", "LR": "frame recall" if frame_metric else "LR",
+             "good_frame_ratio": "good frames"}
     lines = [f"{result.metric} ({result.average}), {result.files} files"]
     for key, value in result.overall().items():
         row = f"  {names.get(key, key):<13}{cell(key, value):>12}"
@@ -78,18 +81,27 @@ def _format_table(result: SeldResult, per_class: bool) -> str:
 @click.option("--pred-format", type=click.Choice(PREDICTION_FORMAT_NAMES), default=None,
               help="Prediction file layout; default: recognised from the columns (dcase2019: 20 ms "
                    "frame,class,azi,ele; l3das22: frame,class,x,y,z).")
+@click.option("--frame-len", type=float, default=None, metavar="SECONDS",
+              help="seldnet only, required: label frame length, the STFT hop of SELDnet's features "
+                   "(e.g. 0.005804988662131519 = 256 / 44100 for nfft 512 at 44.1 kHz).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (NaN as null).")
 @click.option("--per-class", is_flag=True, help="Add class-wise values.")
 @click.option("--jackknife", is_flag=True, help="Add leave-one-file-out 95 % confidence intervals.")
 @click.option("--fix-quirks", is_flag=True,
               help="Correct the official scorers' known quirks instead of reproducing them (see the docs).")
 def evaluate(ref_dir: Path, pred_dir: Path, metric: str, average: str | None, classes: str | None,
-             pred_format: str | None, as_json: bool, per_class: bool, jackknife: bool, fix_quirks: bool) -> None:
+             pred_format: str | None, frame_len: float | None, as_json: bool, per_class: bool, jackknife: bool,
+             fix_quirks: bool) -> None:
     """Score the predictions in PRED_DIR against the references in REF_DIR (files pair up by name).
 
     A reference without a prediction counts as an empty prediction (with a warning); a prediction without a
     reference is an error. Scores equal the official DCASE scorers' unless --fix-quirks is given.
     """
+    if (metric == "seldnet") != (frame_len is not None):
+        raise ConfigError("--frame-len is required with --metric seldnet and only allowed with it (the other "
+                          "metrics have their fixed frame length)")
+    if frame_len is not None and not frame_len > 0:
+        raise ConfigError(f"--frame-len must be a positive number of seconds, not {frame_len}")
     class_list = default_classes(metric) if classes is None else get_classes(classes)
     ref_paths, pred_paths = find_csv(ref_dir), find_csv(pred_dir)
     if not ref_paths:
@@ -101,13 +113,15 @@ def evaluate(ref_dir: Path, pred_dir: Path, metric: str, average: str | None, cl
     fmt = pred_format or _DEFAULT_PRED_FORMAT.get(metric, "auto")
     refs, preds = {}, {}
     for stem, path in ref_paths.items():
-        ev = read_labels(path, classes=class_list)
+        # SELDnet desc event lists become frames of the given length; other files keep their own
+        ev = read_labels(path, fmt="seldnet" if metric == "seldnet" else "auto", classes=class_list,
+                         frame_len=frame_len if metric == "seldnet" else None)
         ev.meta.setdefault("path", str(path))
         refs[stem] = ev
     for stem, path in pred_paths.items():
-        preds[stem] = read_predictions(path, fmt=fmt, classes=class_list)
+        preds[stem] = read_predictions(path, fmt=fmt, classes=class_list, frame_len=frame_len)
     result = score(refs, preds, metric, average=average, classes=class_list, jackknife=jackknife,
-                   fix_quirks=fix_quirks)
+                   fix_quirks=fix_quirks, frame_len=frame_len)
     if as_json:
         click.echo(json.dumps(result.to_dict(per_class=per_class)))
     else:

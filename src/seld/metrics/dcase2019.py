@@ -1,4 +1,4 @@
-"""DCASE2019 SELD metrics (also SELDnet's SED/DOA metrics): ER and F on 1 s blocks, DOA error, frame recall.
+"""DCASE2019 SELD metrics: ER and F on 1 s blocks (as SELDnet's), DOA error, frame recall.
 
 As the official scorer (seld-dcase2019 ``metrics/evaluation_metrics.py`` and ``calculate_SELD_metrics.py``):
 reference and prediction become one-hot tensors [3000 frames of 20 ms, classes, 36 x 9 directions] on a
@@ -34,6 +34,7 @@ import numpy as np
 
 from seld.formats.events import Events
 from seld.geometry import unit_to_polar
+from seld.metrics.blocks import block_counts
 from seld.metrics.matching import assign, cross_pairs
 from seld.metrics.rows import group_by, recording_length, stack
 
@@ -95,23 +96,7 @@ def count_dcase2019(refs: list[Events], preds: list[Events], num_classes: int, *
     out = {"n_frames": limit.astype(np.float64)}
 
     # SED on blocks
-    nb_max = int(limit.max(initial=1)) // FRAMES_PER_BLOCK + 1
-    used_r = fix_quirks | (rt % FRAMES_PER_BLOCK != FRAMES_PER_BLOCK - 1)
-    used_p = fix_quirks | (pt % FRAMES_PER_BLOCK != FRAMES_PER_BLOCK - 1)
-    blk_r = np.unique(((rf * nb_max + rt // FRAMES_PER_BLOCK) * C + rc)[used_r])
-    blk_p = np.unique(((pf * nb_max + pt // FRAMES_PER_BLOCK) * C + pc)[used_p])
-    tp = np.intersect1d(blk_r, blk_p, assume_unique=True)
-    fp_only, fn_only = np.setdiff1d(blk_p, blk_r, True), np.setdiff1d(blk_r, blk_p, True)
-    n_blocks = n_files * nb_max
-    fp = np.bincount(fp_only // C, minlength=n_blocks).reshape(n_files, nb_max)
-    fn = np.bincount(fn_only // C, minlength=n_blocks).reshape(n_files, nb_max)
-    out["S"] = np.minimum(fp, fn).sum(1).astype(np.float64)
-    out["D"] = np.maximum(0, fn - fp).sum(1).astype(np.float64)
-    out["I"] = np.maximum(0, fp - fn).sum(1).astype(np.float64)
-    per_file = nb_max * C
-    out["TP"] = np.bincount(tp // per_file, minlength=n_files).astype(np.float64)
-    out["Nref"] = np.bincount(blk_r // per_file, minlength=n_files).astype(np.float64)
-    out["Nsys"] = np.bincount(blk_p // per_file, minlength=n_files).astype(np.float64)
+    out.update(block_counts((rf, rt, rc), (pf, pt, pc), limit, C, FRAMES_PER_BLOCK, drop_last=not fix_quirks))
 
     # DOA: class-agnostic matching per frame
     t_max = int(limit.max(initial=1))

@@ -17,6 +17,7 @@ from seld.metrics.jackknife import jackknife_interval
 from seld.metrics.l3das import count_l3das, summarise_l3das
 from seld.metrics.result import SeldResult
 from seld.metrics.segment import count_segments, summarise_segments
+from seld.metrics.seldnet import count_seldnet, summarise_seldnet
 
 __all__ = ["score", "default_classes", "METRICS", "AVERAGES"]
 
@@ -27,7 +28,7 @@ Summary = tuple[dict[str, float], dict[str, np.ndarray]]
 
 @dataclass(frozen=True)
 class _Spec:
-    frame_len: float  # seconds per label frame
+    frame_len: float | None  # seconds per label frame (None: chosen by the caller)
     classes: str  # default class list
     averages: tuple[str, ...]  # the first one is the official setting
     options: dict[str, float]  # thresholds the metric accepts, with their official values
@@ -44,6 +45,7 @@ _SPECS: dict[str, _Spec] = {
     "dcase2024": _Spec(0.1, "dcase2024", ("macro", "micro"),
                        {"doa_threshold": 20.0, "rel_dist_threshold": 1.0, "dist_threshold": np.inf}, True),
     "l3das22": _Spec(0.1, "l3das22", ("micro",), {"spatial_threshold": 2.0}, True),
+    "seldnet": _Spec(None, "seldnet", ("micro",), {}),
 }
 
 #: Names of the scorers.
@@ -59,10 +61,13 @@ def default_classes(metric: str) -> ClassList:
     return get_classes(_SPECS[metric].classes)
 
 
-def _scorer(metric: str, average: str, num_classes: int, fix_quirks: bool, options: dict
+def _scorer(metric: str, average: str, num_classes: int, fix_quirks: bool, options: dict, frame_len: float
             ) -> tuple[Callable, Callable[[dict], Summary]]:
     """(counting function of (refs, preds), summary function of summed counts) for a metric."""
     C = num_classes
+    if metric == "seldnet":
+        return (lambda r, p: count_seldnet(r, p, C, frame_len, fix_quirks=fix_quirks),
+                lambda t: (summarise_seldnet(t, fix_quirks), {}))
     if metric == "dcase2019":
         return (lambda r, p: count_dcase2019(r, p, C, fix_quirks=fix_quirks),
                 lambda t: (summarise_dcase2019(t), {}))
@@ -107,25 +112,30 @@ def _check(ev: Events, key: str, side: str, metric: str, spec: _Spec, classes: C
 
 def score(refs: dict[str, Events], preds: dict[str, Events], metric: str, average: str | None = None,
           classes: int | str | ClassList | None = None, jackknife: bool = False, fix_quirks: bool = False,
-          **options: float) -> SeldResult:
+          frame_len: float | None = None, **options: float) -> SeldResult:
     """Score predictions against references with a named DCASE / L3DAS metric.
 
     Args:
         refs, preds: :class:`Events` per file, keyed by a file name (usually the stem); files pair by key.
             A reference without a prediction is scored against an empty prediction (with a warning; the
             official scorers skip such files); a prediction without a reference is an error.
-        metric: one of :data:`METRICS`: ``dcase2019`` (20 ms frames), ``dcase2020``, ``dcase2021``,
+        metric: one of :data:`METRICS`: ``seldnet`` (SELDnet 2018, frames at its STFT hop), ``dcase2019``
+            (20 ms frames), ``dcase2020``, ``dcase2021``,
             ``dcase2022`` / ``dcase2023`` (the same metric), ``dcase2024`` (distances needed) or ``l3das22``
             (positions: ``xyz * dist``).
         average: ``"macro"`` / ``"micro"`` / ``"macro-pseldnets"`` (PSELDNets' macro mean that skips classes
             never matched, 2022/2023 only). ``None``: the official setting (macro for 2022-2024, micro
             otherwise, the only mode of 2019-2021 and L3DAS).
-        classes: a class count or class list name; default the metric's dataset (11, 14, 12, 13, 13, 13, 14).
+        classes: a class count or class list name; default the metric's dataset (11, 14, 12, 13, 13, 13, 14, 11).
             Macro averages run over ALL these classes, present or not, as the official scorers do.
         jackknife: add leave-one-file-out 95 % confidence intervals (at least 2 files).
         fix_quirks: correct the official scorers' known quirks instead of reproducing them (see the module
             docstrings of :mod:`seld.metrics.dcase2019`, :mod:`~seld.metrics.segment`,
-            :mod:`~seld.metrics.frame`; L3DAS has none); the default reproduces the official numbers.
+            :mod:`~seld.metrics.frame`, :mod:`~seld.metrics.seldnet`; L3DAS has none); the default reproduces
+            the official numbers.
+        frame_len: seconds per label frame for ``seldnet`` (default: that of the first reference file;
+            files at a coarser integer multiple are repeated over the finer frames). Other metrics have
+            their fixed frame length and reject this argument.
         options: thresholds, official values by default: ``doa_threshold`` (20 degrees, 2020-2024),
             ``rel_dist_threshold`` (1.0) and ``dist_threshold`` (inf, metres) for 2024, ``spatial_threshold``
             (2.0 m) for L3DAS.
@@ -133,6 +143,8 @@ def score(refs: dict[str, Events], preds: dict[str, Events], metric: str, averag
     if metric not in _SPECS:
         raise ConfigError(f"unknown metric {metric!r}; use one of: {', '.join(METRICS)}")
     spec = _SPECS[metric]
+    if frame_len is not None and spec.frame_len is not None:
+        raise ConfigError(f"{metric} scores {spec.frame_len * 1000:g} ms frames; frame_len is for seldnet only")
     average = spec.averages[0] if average is None else average
     if average not in spec.averages:
         raise ConfigError(f"{metric} supports average {' or '.join(spec.averages)}, not {average!r}")
@@ -151,6 +163,11 @@ def score(refs: dict[str, Events], preds: dict[str, Events], metric: str, averag
         raise InputError(None, "no reference files to score", "give at least one reference file")
     if jackknife and len(keys) < 2:
         raise ConfigError("jackknife intervals need at least 2 files")
+    if spec.frame_len is None:
+        fl = refs[keys[0]].frame_len if frame_len is None else float(frame_len)
+        if not fl > 0:
+            raise ConfigError(f"frame_len must be a positive number of seconds, not {frame_len!r}")
+        spec = replace(spec, frame_len=fl)
     ref_list, pred_list = [], []
     for key in keys:
         ref = _check(refs[key], key, "reference", metric, spec, cl)
@@ -166,7 +183,7 @@ def score(refs: dict[str, Events], preds: dict[str, Events], metric: str, averag
         ref_list.append(ref)
         pred_list.append(pred)
 
-    count, summarise = _scorer(metric, average, len(cl), fix_quirks, opts)
+    count, summarise = _scorer(metric, average, len(cl), fix_quirks, opts, spec.frame_len)
     counts = count(ref_list, pred_list)
     total = {k: v.sum(axis=0) for k, v in counts.items()}
     overall, per_class = summarise(total)
@@ -174,7 +191,7 @@ def score(refs: dict[str, Events], preds: dict[str, Events], metric: str, averag
                         per_class={k: np.asarray(v, dtype=np.float64) for k, v in per_class.items()},
                         **{k: overall[k] for k in ("ER", "F", "LE", "LR", "SELD")},
                         **({"DE": overall["DE"], "RDE": overall["RDE"]} if metric == "dcase2024" else {}),
-                        extra={k: overall[k] for k in ("precision", "recall") if k in overall})
+                        extra={k: overall[k] for k in ("precision", "recall", "good_frame_ratio") if k in overall})
     if jackknife:
         _add_intervals(result, counts, total, summarise)
     return result
