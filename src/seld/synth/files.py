@@ -57,9 +57,16 @@ def write_audio(path: str | Path, audio: np.ndarray, fs: int, kind: str | None =
     p = Path(path)
     fmt, subtype = AUDIO_TYPES[kind or p.suffix.lstrip(".").lower()]
     data = np.asarray(audio, dtype=np.float32)
-    data = data.T if data.ndim == 2 else data
-    # quantise here rather than in libsndfile: the same rounding on every machine and library version
-    pcm = np.clip(np.rint(data * 32767.0), -32768, 32767).astype(np.int16)
+    data = data[None] if data.ndim == 1 else data
+    # quantise here rather than in libsndfile: the same rounding on every machine and library version; the
+    # arithmetic runs on [C, N], then each channel is copied into the interleaved [N, C] int16 buffer that
+    # libsndfile takes as is (channel by channel is several times faster than one transposed copy)
+    scaled = np.multiply(data, np.float32(32767.0))
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, -32768, 32767, out=scaled)
+    pcm = np.empty(scaled.shape[::-1], np.int16)
+    for c, row in enumerate(scaled):
+        np.copyto(pcm[:, c], row, casting="unsafe")
     with atomic_path(p) as tmp:
         sf.write(str(tmp), pcm, fs, format=fmt, subtype=subtype)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import scipy.signal
+import scipy.fft
 
 from seld.errors import ConfigError
 from seld.formats.events import Events
@@ -29,19 +29,22 @@ __all__ = ["render_scene", "frame_activity", "dry_signal", "spatialize"]
 def dry_signal(event: EventPlan, bank: Bank, index: dict[str, int]) -> np.ndarray:
     """The event's clip pieces, back to back, with its gain (float32)."""
     parts = [bank.load(index[cid])[start:start + length] for cid, start, length in event.pieces]
-    return (np.concatenate(parts) * np.float32(10 ** (event.gain_db / 20))).astype(np.float32)
+    signal = np.concatenate(parts, dtype=np.float32)
+    signal *= np.float32(10 ** (event.gain_db / 20))
+    return signal
 
 
 def frame_activity(signal: np.ndarray, onset: int, first_frame: int, n_frames: int, hop: int,
                    activity_db: float) -> np.ndarray:
     """Bool [n_frames]: scene frames ``first_frame + j`` where the signal (starting at scene sample ``onset``)
     has energy within ``activity_db`` of its loudest frame."""
+    edges = np.clip(np.arange(first_frame, first_frame + n_frames + 1) * hop - onset, 0, len(signal))
+    counts = np.diff(edges)
     energy = np.zeros(n_frames)
-    for j in range(n_frames):
-        a = max((first_frame + j) * hop - onset, 0)
-        b = min((first_frame + j + 1) * hop - onset, len(signal))
-        if b > a:
-            energy[j] = np.mean(np.square(signal[a:b], dtype=np.float64))
+    full = np.flatnonzero(counts)          # frames that overlap the signal: one contiguous range
+    if len(full):
+        sums = np.add.reduceat(np.square(signal[:edges[full[-1] + 1]], dtype=np.float64), edges[full])
+        energy[full] = sums / counts[full]
     top = energy.max()
     return (energy > 0) & (energy >= top * 10 ** (-activity_db / 10)) if top > 0 else np.zeros(n_frames, bool)
 
@@ -62,11 +65,44 @@ def _run_window(length: int, centre_a: float, centre_b: float, hop: int, first: 
     return start, w.astype(np.float32)
 
 
+def _add_convolved(x: np.ndarray, h: np.ndarray, out: np.ndarray, at: int) -> None:
+    """Add the linear convolution of mono ``x`` with each row of ``h`` [C, L] into ``out`` [C, N] from sample
+    ``at`` on (cut at the end of ``out``).
+
+    All channels share one transform of ``x``; a long ``x`` is cut into blocks for FFTs about four responses
+    long (overlap-add), which costs less than one transform of the whole signal.
+    """
+    n_h = h.shape[1]
+    n = min(len(x) + n_h - 1, out.shape[1] - at)
+    if n <= 0:
+        return
+    block = scipy.fft.next_fast_len(4 * n_h, real=True)
+    size = scipy.fft.next_fast_len(len(x) + n_h - 1, real=True)
+    if size <= block:
+        spec = scipy.fft.rfft(x, size) * scipy.fft.rfft(h, size, axis=1)
+        out[:, at:at + n] += scipy.fft.irfft(spec, size, axis=1)[:, :n]
+        return
+    step = block - n_h + 1
+    n_blocks = -(-len(x) // step)
+    frames = np.zeros((n_blocks, step), np.float32)
+    frames.reshape(-1)[:len(x)] = x
+    spec = scipy.fft.rfft(frames, block, axis=1)[:, None, :] * scipy.fft.rfft(h, block, axis=1)
+    wet = scipy.fft.irfft(spec, block, axis=2)                      # [blocks, C, block]
+    for k in range(n_blocks):
+        m = min(block, n - k * step)
+        if m <= 0:
+            break
+        out[:, at + k * step:at + k * step + m] += wet[k, :, :m]
+
+
 def spatialize(signal: np.ndarray, onset: int, first_frame: int, positions: list[int], hop: int,
                response: Callable[[int], np.ndarray], out: np.ndarray) -> None:
     """Add ``signal`` (starting at scene sample ``onset``) heard from ``positions[j]`` in frame
     ``first_frame + j`` into ``out`` [C, N]; ``response(p)`` gives the [C, L] response of position p."""
     pos = np.asarray(positions)
+    if (pos == pos[0]).all():                      # a static event: one run, no cross-fade
+        _add_convolved(signal, response(int(pos[0])), out, onset)
+        return
     cut = np.flatnonzero(np.diff(pos)) + 1
     starts, stops = np.concatenate([[0], cut]), np.concatenate([cut, [len(pos)]])
     for r, (ja, jb) in enumerate(zip(starts, stops - 1)):
@@ -75,22 +111,37 @@ def spatialize(signal: np.ndarray, onset: int, first_frame: int, positions: list
         seg_start, w = _run_window(len(signal), centre_a, centre_b, hop, r == 0, r == len(starts) - 1)
         if not len(w):
             continue
-        wet = scipy.signal.oaconvolve((signal[seg_start:seg_start + len(w)] * w)[None, :], response(int(pos[ja])),
-                                      axes=1)
-        a = onset + seg_start
-        b = min(a + wet.shape[1], out.shape[1])
-        out[:, a:b] += wet[:, :b - a]
+        _add_convolved(signal[seg_start:seg_start + len(w)] * w, response(int(pos[ja])), out, onset + seg_start)
 
 
-def _excerpt(pool: np.ndarray, start: int, n: int) -> np.ndarray:
-    """``n`` samples [C, n] of ``pool`` [C, N] from ``start``, wrapping around its end."""
-    length = pool.shape[1]
-    pieces, at = [], start % length
-    while n > 0:
-        take = min(n, length - at)
-        pieces.append(np.asarray(pool[:, at:at + take], dtype=np.float32))
-        n, at = n - take, 0
-    return np.concatenate(pieces, axis=1)
+def _wrapped(start: int, n: int, length: int) -> list[tuple[int, int, int]]:
+    """(source start, destination start, count) pieces that read ``n`` samples of a ``length``-sample loop
+    from ``start`` on, wrapping around its end."""
+    pieces, at, done = [], start % length, 0
+    while done < n:
+        take = min(n - done, length - at)
+        pieces.append((at, done, take))
+        done, at = done + take, 0
+    return pieces
+
+
+def _add_noise(out: np.ndarray, pool: np.ndarray, pieces: list[tuple[int, int, int]], gain: np.float32,
+               chunk: int = 1 << 15) -> None:
+    """``out`` [C, n] += ``gain`` * the excerpt of ``pool`` [C, N] (float16) given by ``pieces``, in chunks
+    small enough to stay in cache (no float32 copy of the whole excerpt)."""
+    buf = np.empty((out.shape[0], chunk), np.float32)
+    for src, dst, take in pieces:
+        for k in range(0, take, chunk):
+            m = min(chunk, take - k)
+            np.multiply(pool[:, src + k:src + k + m], gain, out=buf[:, :m], dtype=np.float32)
+            out[:, dst + k:dst + k + m] += buf[:, :m]
+
+
+def _power(x: np.ndarray, spans: list[tuple[int, int]]) -> float:
+    """Mean square (float64) of ``x`` [C, N] over the sample ranges ``spans``."""
+    total = sum(float(np.sum(np.square(x[:, a:b], dtype=np.float64))) for a, b in spans)
+    count = sum(b - a for a, b in spans) * x.shape[0]
+    return total / count if count else 0.0
 
 
 def render_scene(plan: ScenePlan, bank: Bank, responses: ResponseSet, formats: list[str],
@@ -107,7 +158,7 @@ def render_scene(plan: ScenePlan, bank: Bank, responses: ResponseSet, formats: l
     names = list(formats) + ([omni] if omni is not None and omni not in formats else [])
     offsets = np.cumsum([0] + [responses.formats[name].channels for name in names])
     length = responses.n_samples
-    out = np.zeros((offsets[-1], n + length), np.float32)
+    out = np.zeros((offsets[-1], n), np.float32)
 
     def response(p: int) -> np.ndarray:
         resp = np.zeros((offsets[-1], length), np.float32)
@@ -131,27 +182,30 @@ def render_scene(plan: ScenePlan, bank: Bank, responses: ResponseSet, formats: l
             if frame < n_frames:
                 rows.append((frame, ev.cls, ev.track, ev.positions[j]))
                 busy[frame] = True
-    out = out[:, :n]
 
     if plan.snr_db is not None:
         if responses.ambience is None:
             raise ConfigError("these room responses come without ambient noise; set the SNR to none (--snr none)")
-        start = int(plan.noise_offset * next(iter(responses.ambience.values())).shape[1])
-        noise = np.concatenate([_excerpt(responses.ambience[name], start, n) for name in names])
-        if omni is not None:
-            ref = slice(offsets[names.index(omni)], offsets[names.index(omni)] + 1)
-        else:
-            ref = slice(0, offsets[1])
-        mask = np.repeat(busy, hop)[:n]
-        p_sig = float(np.mean(np.square(out[ref][:, mask], dtype=np.float64))) if mask.any() else 0.0
-        p_noise = float(np.mean(np.square(noise[ref], dtype=np.float64)))
+        loop = next(iter(responses.ambience.values())).shape[1]
+        pieces = _wrapped(int(plan.noise_offset * loop), n, loop)
+        ref_name, ref_rows = (omni, slice(0, 1)) if omni is not None else (names[0], slice(None))
+        ref_noise = np.concatenate([np.asarray(responses.ambience[ref_name][ref_rows, a:a + m], np.float32)
+                                    for a, _, m in pieces], axis=1)
+        ref = slice(offsets[names.index(ref_name)], offsets[names.index(ref_name)] + ref_noise.shape[0])
+        edges = np.flatnonzero(np.diff(np.concatenate([[False], busy, [False]])))
+        spans = [(a * hop, min(b * hop, n)) for a, b in zip(edges[::2], edges[1::2])]
+        p_sig = _power(out[ref], spans)
+        p_noise = _power(ref_noise, [(0, n)])
         p_sig = p_sig if p_sig > 0 else 1e-6          # a scene without events still gets its ambience
-        out += noise * np.float32(np.sqrt(p_sig / p_noise / 10 ** (plan.snr_db / 10)))
+        gain = np.float32(np.sqrt(p_sig / p_noise / 10 ** (plan.snr_db / 10)))
+        for name, a in zip(names, offsets):
+            _add_noise(out[a:a + responses.formats[name].channels], responses.ambience[name], pieces, gain)
 
     audio = {name: out[a:a + responses.formats[name].channels] for name, a in zip(names, offsets) if name in formats}
-    top = max(float(np.max(np.abs(x))) for x in audio.values())
+    top = max(max(float(x.max()), -float(x.min())) for x in audio.values())
     scale = np.float32(peak / top) if top > 0 else np.float32(1.0)
-    audio = {name: x * scale for name, x in audio.items()}
+    for x in audio.values():
+        x *= scale
 
     if rows:
         frame, cls, track, pos = (np.asarray(v) for v in zip(*rows))

@@ -4,8 +4,9 @@ A :class:`ResponseSet` holds, for every position of a room's :class:`~seld.synth
 the response of each requested format, plus a stretch of the room's diffuse ambient noise heard by all those
 formats at once (scenes play random excerpts of it, as the DCASE generator does with recorded ambience).
 Simulated sets are stored under ``<cache>/<key>/``: ``meta.json``, one ``<format>-<hash>.npy`` [P, C, L]
-float32 per format and ``ambience-<hashes>.npy`` [C_all, N] float16, where the key hashes everything they
-depend on. Scenes memory-map them, so many worker processes share one copy and a scene reads only what it
+float32 per format and ``ambience-<hashes>.npy`` [C_all, N] float32 (float16 values: see
+:func:`make_ambience`; stored wide so that scenes add it without a conversion), where the key hashes everything
+they depend on. Scenes memory-map them, so many worker processes share one copy and a scene reads only what it
 uses. This reuse is where the synthesiser's speed comes from (``benchmarks/synth_speed.py``).
 """
 
@@ -157,7 +158,7 @@ class SrirCache:
                 write_npy(files[f.name], responses[f.name])
                 write_json(entry / f"{self._format_key(f)}.json", f.describe())
         if ambience is not None:
-            write_npy(ambience_file, ambience)
+            write_npy(ambience_file, np.asarray(ambience, dtype=np.float32))
 
     def load(self, room: Room, positions: PositionSet, formats: Sequence[SpatialFormat], fs: int,
              exact_until: float | None = 0.1, ambience_seconds: float = 60.0,
