@@ -8,6 +8,10 @@ and the results are added (a time-variant convolution with cross-fades between r
 frame is the direction and distance of the position used for that frame, so labels follow the motion
 exactly. An excerpt of the room's diffuse ambient noise is added at the planned SNR and the whole scene
 is scaled to the target peak.
+
+Speed (``benchmarks/synth_speed.py``): a piece is convolved with the responses of all formats at once, by FFT
+overlap-add with batched transforms and a block size chosen per piece; the scene is mixed, noised and scaled
+in one float32 buffer, in place.
 """
 
 from __future__ import annotations
@@ -65,31 +69,38 @@ def _run_window(length: int, centre_a: float, centre_b: float, hop: int, first: 
     return start, w.astype(np.float32)
 
 
+def _blocks(n_x: int, n_h: int, channels: int) -> tuple[int, int, int]:
+    """(blocks, step, FFT size) of the cheapest overlap-add split of ``n_x`` samples convolved with ``channels``
+    responses of ``n_h`` samples: per block one forward and ``channels`` inverse transforms, plus ``channels``
+    forward transforms of the responses, costed as size * log2(size)."""
+    best = None
+    for count in range(1, 17):
+        step = -(-n_x // count)
+        size = scipy.fft.next_fast_len(step + n_h - 1, real=True)
+        cost = (count * (1 + channels) + channels) * size * np.log2(size)
+        if best is None or cost < best[0]:
+            best = (cost, count, step, size)
+    return best[1], best[2], best[3]
+
+
 def _add_convolved(x: np.ndarray, h: np.ndarray, out: np.ndarray, at: int) -> None:
     """Add the linear convolution of mono ``x`` with each row of ``h`` [C, L] into ``out`` [C, N] from sample
     ``at`` on (cut at the end of ``out``).
 
-    All channels share one transform of ``x``; a long ``x`` is cut into blocks for FFTs about four responses
-    long (overlap-add), which costs less than one transform of the whole signal.
+    FFT convolution by overlap-add (:func:`_blocks`): each block of ``x`` is transformed once for all channels,
+    and the responses once per call, in batched transforms.
     """
     n_h = h.shape[1]
     n = min(len(x) + n_h - 1, out.shape[1] - at)
     if n <= 0:
         return
-    block = scipy.fft.next_fast_len(4 * n_h, real=True)
-    size = scipy.fft.next_fast_len(len(x) + n_h - 1, real=True)
-    if size <= block:
-        spec = scipy.fft.rfft(x, size) * scipy.fft.rfft(h, size, axis=1)
-        out[:, at:at + n] += scipy.fft.irfft(spec, size, axis=1)[:, :n]
-        return
-    step = block - n_h + 1
-    n_blocks = -(-len(x) // step)
-    frames = np.zeros((n_blocks, step), np.float32)
+    count, step, size = _blocks(len(x), n_h, h.shape[0])
+    frames = np.zeros((count, step), np.float32)
     frames.reshape(-1)[:len(x)] = x
-    spec = scipy.fft.rfft(frames, block, axis=1)[:, None, :] * scipy.fft.rfft(h, block, axis=1)
-    wet = scipy.fft.irfft(spec, block, axis=2)                      # [blocks, C, block]
-    for k in range(n_blocks):
-        m = min(block, n - k * step)
+    spec = scipy.fft.rfft(frames, size, axis=1)[:, None, :] * scipy.fft.rfft(h, size, axis=1)
+    wet = scipy.fft.irfft(spec, size, axis=2)                        # [blocks, C, size]
+    for k in range(count):
+        m = min(size, n - k * step)
         if m <= 0:
             break
         out[:, at + k * step:at + k * step + m] += wet[k, :, :m]
@@ -127,8 +138,8 @@ def _wrapped(start: int, n: int, length: int) -> list[tuple[int, int, int]]:
 
 def _add_noise(out: np.ndarray, pool: np.ndarray, pieces: list[tuple[int, int, int]], gain: np.float32,
                chunk: int = 1 << 15) -> None:
-    """``out`` [C, n] += ``gain`` * the excerpt of ``pool`` [C, N] (float16) given by ``pieces``, in chunks
-    small enough to stay in cache (no float32 copy of the whole excerpt)."""
+    """``out`` [C, n] += ``gain`` * the excerpt of ``pool`` [C, N] given by ``pieces``, in chunks small enough
+    to stay in cache (no float32 copy of the whole excerpt; older caches hold the ambience as float16)."""
     buf = np.empty((out.shape[0], chunk), np.float32)
     for src, dst, take in pieces:
         for k in range(0, take, chunk):
@@ -189,13 +200,11 @@ def render_scene(plan: ScenePlan, bank: Bank, responses: ResponseSet, formats: l
         loop = next(iter(responses.ambience.values())).shape[1]
         pieces = _wrapped(int(plan.noise_offset * loop), n, loop)
         ref_name, ref_rows = (omni, slice(0, 1)) if omni is not None else (names[0], slice(None))
-        ref_noise = np.concatenate([np.asarray(responses.ambience[ref_name][ref_rows, a:a + m], np.float32)
-                                    for a, _, m in pieces], axis=1)
+        ref_noise = responses.ambience[ref_name][ref_rows]
         ref = slice(offsets[names.index(ref_name)], offsets[names.index(ref_name)] + ref_noise.shape[0])
         edges = np.flatnonzero(np.diff(np.concatenate([[False], busy, [False]])))
-        spans = [(a * hop, min(b * hop, n)) for a, b in zip(edges[::2], edges[1::2])]
-        p_sig = _power(out[ref], spans)
-        p_noise = _power(ref_noise, [(0, n)])
+        p_sig = _power(out[ref], [(a * hop, min(b * hop, n)) for a, b in zip(edges[::2], edges[1::2])])
+        p_noise = _power(ref_noise, [(a, a + m) for a, _, m in pieces])
         p_sig = p_sig if p_sig > 0 else 1e-6          # a scene without events still gets its ambience
         gain = np.float32(np.sqrt(p_sig / p_noise / 10 ** (plan.snr_db / 10)))
         for name, a in zip(names, offsets):
