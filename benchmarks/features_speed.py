@@ -12,15 +12,12 @@ when ``torch.cuda.is_available()``, on the GPU (synchronised around each run). T
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
-import subprocess
-import time
 from pathlib import Path
 
 import torch
+
+from common import emit, environment, timed
 
 from seld.features import create_frontend, list_frontends
 
@@ -33,33 +30,13 @@ def time_frontend(name: str, device: str, batch: int, repeats: int) -> dict:
     gen = torch.Generator().manual_seed(0)
     audio = torch.randn(batch, frontend.in_channels, int(CLIP_SECONDS * frontend.sample_rate), generator=gen)
     audio = (0.1 * audio).to(device)
-    cuda = device.startswith("cuda")
-    times = []
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     with torch.inference_mode():
-        shape = tuple(frontend(audio).shape)  # warm-up (kernels, caches, windows)
-        for _ in range(repeats):
-            if cuda:
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            frontend(audio)
-            if cuda:
-                torch.cuda.synchronize()
-            times.append((time.perf_counter() - start) * 1000 / batch)
+        shape = tuple(frontend(audio).shape)
+        times = [t * 1000 / batch for t in timed(lambda: frontend(audio), repeats, sync)]
     return {"frontend": name, "device": device, "sample_rate": frontend.sample_rate,
             "features_shape": list(shape[1:]), "ms_per_clip_median": round(statistics.median(times), 3),
             "ms_per_clip_min": round(min(times), 3)}
-
-
-def environment(threads: int) -> dict:
-    """Commit, machine and library versions the figures belong to."""
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parent).stdout.strip() or None
-    info = {"commit": commit, "python": platform.python_version(), "torch": torch.__version__,
-            "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "threads": threads}
-    if torch.cuda.is_available():
-        info["gpu"] = torch.cuda.get_device_name(0)
-    return info
 
 
 def main() -> None:
@@ -75,14 +52,8 @@ def main() -> None:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.no_cuda else [])
     results = [time_frontend(name, device, args.batch, args.repeats)
                for device in devices for name in args.frontends]
-    text = json.dumps({**environment(args.threads), "clip_seconds": CLIP_SECONDS, "batch": args.batch,
-                       "repeats": args.repeats, "results": results}, indent=1)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_name(args.out.name + ".tmp")
-        tmp.write_text(text + "\n")
-        os.replace(tmp, args.out)
+    emit({**environment(threads=args.threads), "clip_seconds": CLIP_SECONDS, "batch": args.batch,
+          "repeats": args.repeats, "results": results}, args.out)
 
 
 if __name__ == "__main__":

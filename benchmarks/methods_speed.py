@@ -17,16 +17,13 @@ gives the steadiest figures.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
-import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from common import emit, environment, timed
 
 from seld.formats.events import Events
 from seld.methods import get_method, list_methods
@@ -44,15 +41,8 @@ def random_events(rng: np.random.Generator, num_frames: int, num_classes: int) -
     return Events.from_cartesian(frame, cls, track, rng.normal(size=(frame.size, 3)))
 
 
-def _timed(step, repeats: int, sync) -> dict:
-    step()  # warm-up
-    times = []
-    for _ in range(repeats):
-        sync()
-        start = time.perf_counter()
-        step()
-        sync()
-        times.append((time.perf_counter() - start) * 1000)
+def _ms(step, repeats: int, sync=lambda: None) -> dict:
+    times = [t * 1000 for t in timed(step, repeats, sync)]
     return {"median": round(statistics.median(times), 3), "min": round(min(times), 3)}
 
 
@@ -91,21 +81,9 @@ def time_method(name: str, batch: int, num_frames: int, num_classes: int, repeat
     detached = {k: v.detach().cpu() for k, v in output.items()} if isinstance(output, dict) else output.detach().cpu()
     shape = {k: list(v.shape) for k, v in detached.items()} if isinstance(detached, dict) else list(detached.shape)
     return {"method": name, "num_classes": num_classes, "output_shape": shape,
-            "encode_ms": _timed(encode, repeats, lambda: None),
-            "loss_forward_backward_ms": _timed(loss_step, repeats, sync),
-            "decode_ms": _timed(lambda: method.decode(detached), repeats, lambda: None)}
-
-
-def environment(threads: int, device: str) -> dict:
-    """Commit, machine and library versions the figures belong to."""
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parent).stdout.strip() or None
-    info = {"commit": commit, "python": platform.python_version(), "torch": torch.__version__,
-            "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "threads": threads, "device": device}
-    if device.startswith("cuda"):
-        info["gpu"] = torch.cuda.get_device_name(0)
-    return info
+            "encode_ms": _ms(encode, repeats),
+            "loss_forward_backward_ms": _ms(loss_step, repeats, sync),
+            "decode_ms": _ms(lambda: method.decode(detached), repeats)}
 
 
 def main() -> None:
@@ -122,14 +100,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     results = [time_method(name, args.batch, args.frames, k, args.repeats, args.device)
                for k in args.num_classes for name in args.methods]
-    text = json.dumps({**environment(args.threads, args.device), "batch": args.batch, "frames": args.frames,
-                       "repeats": args.repeats, "results": results})
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_name(args.out.name + ".tmp")
-        tmp.write_text(text + "\n")
-        os.replace(tmp, args.out)
+    emit({**environment(threads=args.threads, device=args.device), "batch": args.batch, "frames": args.frames,
+          "repeats": args.repeats, "results": results}, args.out)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,7 @@ STARSS22 lacks: its references get random distances (written in cm, as STARSS23)
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -31,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "tests" / "assets" / "starss22_metadata_dev"
 sys.path.insert(0, str(ROOT / "tests" / "metrics"))
 
+from common import emit, environment  # noqa: E402
 from seld.formats import Events, read_labels  # noqa: E402
 from seld.formats.io import read_predictions, write_labels, write_predictions  # noqa: E402
 from seld.metrics import score  # noqa: E402
@@ -126,14 +125,6 @@ def time_official(metric: str, ref_dir: Path, pred_dir: Path, official: Path, py
     return statistics.median(times)
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--passes", type=int, default=5)
@@ -142,9 +133,7 @@ def main() -> None:
     parser.add_argument("--metrics", default=",".join(METRICS))
     args = parser.parse_args()
     have_official = args.official.is_dir() and Path(args.oracle_python).exists()
-    out = {"commit": _commit(), "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                                            "python": platform.python_version(), "numpy": np.__version__},
-           "passes": args.passes, "metrics": {}}
+    out = {**environment(), "passes": args.passes, "metrics": {}}
     with tempfile.TemporaryDirectory() as tmp:
         data = build(Path(tmp))
         out.update(files=data["files"], ref_rows=data["rows"]["ref"], pred_rows=data["rows"]["pred"])
@@ -161,7 +150,7 @@ def main() -> None:
                 entry.update(official_seconds=round(off, 3), speedup_api=round(off / api, 1),
                              speedup_cli=round(off / entry["cli_seconds"], 1))
             out["metrics"][metric] = entry
-    print(json.dumps(out, indent=1))
+    emit(out)
 
 
 if __name__ == "__main__":

@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
+
+from common import emit, environment, timed
 
 DEFAULT_MODELS = ("seldnet", "crnn", "cnn14_conformer", "htsat", "passt")
 CLIP_FRAMES = 1001  # 10 s at 100 frames per second, as PSELDNets feeds its models
@@ -53,17 +52,6 @@ def measure(name: str, method: str, num_classes: int, device: str, repeats: int,
     def total(out):
         return sum(v.sum() for v in out.values()) if isinstance(out, dict) else out.sum()
 
-    def timed(step) -> list[float]:
-        step()  # warm-up
-        times = []
-        for _ in range(repeats):
-            sync()
-            start = time.perf_counter()
-            step()
-            sync()
-            times.append(time.perf_counter() - start)
-        return times
-
     def forward():
         with torch.inference_mode():
             model(x)
@@ -76,12 +64,12 @@ def measure(name: str, method: str, num_classes: int, device: str, repeats: int,
     model.eval()
     if cuda:
         torch.cuda.reset_peak_memory_stats()
-    fwd = timed(forward)
+    fwd = timed(forward, repeats, sync)
     fwd_peak = (torch.cuda.max_memory_allocated() - base) / 2**20 if cuda else _rss_mib() - base
     model.train()
     if cuda:
         torch.cuda.reset_peak_memory_stats()
-    fb = timed(forward_backward)
+    fb = timed(forward_backward, repeats, sync)
     fb_peak = (torch.cuda.max_memory_allocated() - base) / 2**20 if cuda else _rss_mib() - base
     return {
         "model": name, "method": method, "num_classes": num_classes, "parameters": params,
@@ -93,19 +81,6 @@ def measure(name: str, method: str, num_classes: int, device: str, repeats: int,
         # forward+backward figure includes the forward one); CUDA: allocator peak over the weights.
         "forward_peak_mib": round(fwd_peak, 1), "forward_backward_peak_mib": round(fb_peak, 1),
     }
-
-
-def environment(device: str, threads: int, malloc_tuning: bool) -> dict:
-    import torch
-
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parent).stdout.strip() or None
-    info = {"commit": commit, "python": platform.python_version(), "torch": torch.__version__,
-            "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "threads": threads, "device": device, "malloc_tuning": malloc_tuning}
-    if device.startswith("cuda"):
-        info["gpu"] = torch.cuda.get_device_name(0)
-    return info
 
 
 def main() -> None:
@@ -139,17 +114,13 @@ def main() -> None:
             results.append({"model": name, "error": proc.stderr.strip().splitlines()[-1:]})
         else:
             results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    import torch  # noqa: F401  (environment() reports its version)
+
     report = {"benchmark": "models_speed", "clip_seconds": 10, "batch": 1, "repeats": args.repeats,
-              "environment": environment(args.device, args.threads, not args.no_malloc_tuning),
+              "environment": environment(device=args.device, threads=args.threads,
+                                         malloc_tuning=not args.no_malloc_tuning),
               "results": results}
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=args.out.parent, prefix=f".{args.out.name}.")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text + "\n")
-        os.replace(tmp, args.out)
+    emit(report, args.out, indent=2)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,6 @@ project: ``MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=1000000000 p
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import tempfile
 import time
 from dataclasses import replace
@@ -29,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
+from common import emit, environment
 
 from seld.formats.classes import get_classes
 from seld.synth.bank import Bank, BankSettings, build_bank, sources_from_dir
@@ -193,13 +193,10 @@ def main() -> None:
         "speedup_cached_vs_naive": round(per_core_minute(cached) / per_core_minute(naive), 1),
         "speedup_cached_vs_naive_hybrid": round(per_core_minute(cached) / per_core_minute(hybrid), 1),
         "speedup_uncached_vs_naive": round(per_core_minute(uncached) / per_core_minute(naive), 1),
-        "machine": {"processor": platform.processor() or platform.machine(), "python": platform.python_version()},
+        "machine": environment(),
         "versions": package_versions(),
     }
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    emit(result, args.json)
 
 
 if __name__ == "__main__":
