@@ -10,24 +10,15 @@ import torch
 
 from seld.errors import ConfigError
 from seld.geometry import angular_distance, normalize, polar_to_unit
+from method_cases import METHOD_CASES
+
 from seld.methods import get_method
 
-ROUND_TRIP = {  # case -> (options, instances of one class per frame the encoding represents)
-    "accdoa": ({}, 1),
-    "accdoa-dist": ({"distance": True}, 1),
-    "maccdoa": ({}, 3),
-    "maccdoa-dist": ({"distance": True}, 3),
-    "einv2": ({}, 3),
-    "agg1": ({}, 3),
-    "agg2": ({}, 3),
-    "agg": ({"alpha": 0.5}, 3),
-    "seddoa": ({}, 1),
-}
 
 
-@pytest.mark.parametrize("case", list(ROUND_TRIP))
+@pytest.mark.parametrize("case", list(METHOD_CASES))
 def test_decoding_the_oracle_output_gives_back_the_events(case, make_events, assert_same_events):
-    opts, same = ROUND_TRIP[case]
+    opts, same = METHOD_CASES[case]
     method = get_method(case.split("-")[0], **opts)
     events = [make_events(seed, same_class=same, dist="dist" in case) for seed in range(3)]
     targets = method.collate([method.encode(ev, 20, 5) for ev in events])

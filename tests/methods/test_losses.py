@@ -9,32 +9,22 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from method_cases import METHOD_CASES
+
 from seld.methods import get_method
 from seld.methods.maccdoa import adpit_loss
 
-#: Every method configuration, with the polyphony its targets can represent exactly.
-CASES = {
-    "accdoa": ({}, 1),
-    "accdoa-dist": ({"distance": True}, 1),
-    "maccdoa": ({}, 3),
-    "maccdoa-dist": ({"distance": True}, 3),
-    "einv2": ({}, 3),
-    "agg1": ({}, 3),
-    "agg2": ({}, 3),
-    "agg": ({"alpha": 0.3}, 3),
-    "seddoa": ({}, 1),
-}
 #: The oracle of a sigmoid output has logits of about +-16: BCE is then about 1e-7 per entry, not 0.
 BCE_FLOOR = 1e-6
 
 
 def _method(case: str):
-    opts, _ = CASES[case]
+    opts, _ = METHOD_CASES[case]
     return get_method(case.split("-")[0], **opts)
 
 
 def _batch(method, make_events, case: str, seeds=(0, 1), activity=False):
-    _, same = CASES[case]
+    _, same = METHOD_CASES[case]
     items = []
     for seed in seeds:
         ev = make_events(seed, same_class=same, dist="dist" in case)
@@ -50,7 +40,7 @@ def _perturb(output, scale=0.1):
     return output + scale * torch.randn(output.shape, generator=gen)
 
 
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", list(METHOD_CASES))
 def test_loss_is_zero_on_the_oracle_output_and_positive_elsewhere(case, make_events):
     method = _method(case)
     targets = _batch(method, make_events, case)
@@ -197,7 +187,7 @@ def test_seddoa_loss_ignores_directions_of_inactive_classes_and_uses_seldnet_wei
     assert float(terms["loss"]) == pytest.approx(np.log(2.0) + 50 * 0.25 / 3)
 
 
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", list(METHOD_CASES))
 def test_gradient_descent_on_a_free_output_drives_the_loss_down(case, make_events):
     method = _method(case)
     targets = _batch(method, make_events, case, seeds=(5,))
