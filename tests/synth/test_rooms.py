@@ -94,3 +94,21 @@ def test_motion_walks_a_path_at_constant_speed_and_turns_back():
     again = sample_motion(np.random.default_rng(0), pos, np.arange(0, 6.0, 0.1), speed=(0.5, 0.5))
     np.testing.assert_array_equal(idx, again)
     assert np.allclose(normalize(pos.xyz[idx]), [1, 0, 0])
+
+
+def test_grid_layout_puts_static_points_on_the_grid():
+    room = Room((8, 7, 3.5), (0.3,) * 6, (4.0, 3.5, 1.6))
+    ranges = PositionRanges(n_static=40, n_paths=0, dist=(1.0, 2.0), ele=(-20, 40), layout="grid",
+                            grid_step_deg=10.0, grid_dist_step=0.5)
+    pos = make_positions(np.random.default_rng(5), room, ranges)
+    assert len(pos) == 40 and len(np.unique(np.round(pos.xyz, 9), axis=0)) == 40
+    dist = np.linalg.norm(pos.xyz, axis=1)
+    azi = np.degrees(np.arctan2(pos.xyz[:, 1], pos.xyz[:, 0]))
+    ele = np.degrees(np.arcsin(pos.xyz[:, 2] / dist))
+    np.testing.assert_allclose(azi / 10, np.round(azi / 10), atol=1e-9)
+    np.testing.assert_allclose(ele / 10, np.round(ele / 10), atol=1e-9)
+    np.testing.assert_allclose(dist / 0.5, np.round(dist / 0.5), atol=1e-9)
+    assert ele.min() >= -20 - 1e-9 and ele.max() <= 40 + 1e-9 and dist.min() >= 1 - 1e-9 and dist.max() <= 2 + 1e-9
+    assert np.array_equal(pos.xyz, make_positions(np.random.default_rng(5), room, ranges).xyz)
+    with pytest.raises(ConfigError, match="layout"):
+        PositionRanges(layout="spiral")

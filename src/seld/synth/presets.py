@@ -5,7 +5,7 @@
 - ``starss``: STARSS23-like one-minute scenes (ov1-3, moving and static sources, ambient noise at 6-30 dB SNR,
   rooms with RT60 0.2-1.0 s), FOA + MIC, 400 scenes in 8 rooms (50 per room, so that each room's responses
   are well reused), with a test fold in separate rooms.
-- ``seldnet``: the SELDnet simulated sets (ANSIM/RESIM/CRESIM style): 30 s scenes, ov1-3, FOA and an
+- ``seldnet``: the SELDnet simulated sets (ANSIM/RESIM/CRESIM style): 30 s scenes, ov1-3, static sources on a 10 degree grid, FOA and an
   8-microphone circular array, noise at 30 dB SNR.
 - ``pseld``: the PSELDNets recipe (SELD-Data-Generator settings): one-minute scenes, ov1-3, static sources,
   rooms 4-20 x 4-20 x 3-10 m with RT60 0.2-2 s, array at 40-60 % of the room, sources >= 0.5 m from the walls
@@ -110,7 +110,8 @@ def _seldnet() -> SynthConfig:
         preset="seldnet", n_scenes=300, ov=(1, 2, 3), formats=("foa", "circular8"), n_rooms=6, test_fraction=1 / 3,
         rooms=RoomRanges(size_min=(5.0, 5.0, 3.0), size_max=(10.0, 8.0, 4.0), rt60=(0.2, 0.6), max_order=30,
                          max_ir_len=0.6),
-        positions=PositionRanges(n_static=72, n_paths=8, dist=(1.0, 4.0), ele=(-60.0, 60.0), step_deg=2.0),
+        positions=PositionRanges(n_static=72, n_paths=8, dist=(1.0, 4.0), ele=(-60.0, 60.0), step_deg=2.0,
+                                 layout="grid"),
         scenes=SceneRanges(duration=30.0, gap=(0.5, 3.0), max_event=6.0, min_event=0.5, moving_prob=0.5,
                            speed=(0.2, 1.0), snr_db=(30.0, 30.0)))
 

@@ -36,6 +36,12 @@ class PositionRanges:
         step_deg: largest angle between consecutive trajectory points, seen from the array.
         arc_deg: (min, max) angular extent of arc trajectories (degrees of azimuth).
         line_fraction: share of trajectories that are straight lines rather than arcs.
+        layout: ``"scatter"`` (static points uniform in direction and distance) or ``"grid"`` (static points
+            drawn from a grid as seen from the array: azimuths and elevations every ``grid_step_deg``, distances
+            every ``grid_dist_step`` metres, like the measured grids of TAU-SRIR DB and SELDnet's simulations,
+            so that static labels take grid values).
+        grid_step_deg: angular step of the grid (degrees).
+        grid_dist_step: radial step of the grid (metres), from ``dist[0]``.
     """
 
     n_static: int = 48
@@ -46,6 +52,15 @@ class PositionRanges:
     step_deg: float = 3.0
     arc_deg: tuple[float, float] = (45.0, 270.0)
     line_fraction: float = 0.3
+    layout: str = "scatter"
+    grid_step_deg: float = 10.0
+    grid_dist_step: float = 1.0
+
+    def __post_init__(self):
+        if self.layout not in ("scatter", "grid"):
+            raise ConfigError(f"position layout must be 'scatter' or 'grid', got {self.layout!r}")
+        if self.grid_step_deg <= 0 or self.grid_dist_step <= 0:
+            raise ConfigError("grid steps must be positive")
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -122,6 +137,24 @@ def _draw_points(rng: np.random.Generator, room: Room, ranges: PositionRanges, n
                       "walls; use larger rooms or a smaller source distance range")
 
 
+def _grid_points(rng: np.random.Generator, room: Room, ranges: PositionRanges, n: int) -> np.ndarray:
+    """``n`` distinct points of the room's grid (see :class:`PositionRanges`), drawn without replacement; all of
+    them when the room holds fewer."""
+    step = ranges.grid_step_deg
+    azi = np.arange(-180.0, 180.0, step)
+    ele = np.arange(np.ceil(ranges.ele[0] / step) * step, ranges.ele[1] + 1e-9, step)
+    dist = np.arange(ranges.dist[0], ranges.dist[1] + 1e-9, ranges.grid_dist_step)
+    a, e, d = (g.ravel() for g in np.meshgrid(azi, ele, dist, indexing="ij"))
+    pts = polar_to_unit(a, e) * d[:, None]
+    pts = pts[_inside(room, pts, ranges.wall_margin)]
+    if len(pts) == 0:
+        raise ConfigError(f"no grid point of the room {room.size} lies {ranges.wall_margin} m from the walls at "
+                          f"{ranges.dist[0]}-{ranges.dist[1]} m from the array; use larger rooms or another range")
+    if len(pts) < n:
+        log.warning("room %s holds only %d grid points (%d asked)", room.size, len(pts), n)
+    return pts[np.sort(rng.choice(len(pts), min(n, len(pts)), replace=False))]
+
+
 def _arc(rng: np.random.Generator, room: Room, ranges: PositionRanges) -> np.ndarray | None:
     dist = rng.uniform(*ranges.dist)
     ele = float(_elevations(rng, ranges))
@@ -164,7 +197,8 @@ def make_positions(rng: np.random.Generator, room: Room, ranges: PositionRanges)
     """The positions of a room: ``n_static`` scattered points, then ``n_paths`` trajectories."""
     if ranges.dist[0] <= 0 or ranges.dist[1] < ranges.dist[0]:
         raise ConfigError(f"source distance range must satisfy 0 < min <= max, got {ranges.dist}")
-    parts = [_draw_points(rng, room, ranges, ranges.n_static)] if ranges.n_static > 0 else []
+    draw = _grid_points if ranges.layout == "grid" else _draw_points
+    parts = [draw(rng, room, ranges, ranges.n_static)] if ranges.n_static > 0 else []
     count = len(parts[0]) if parts else 0
     paths = []
     for _ in range(ranges.n_paths):
