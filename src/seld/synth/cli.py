@@ -31,12 +31,17 @@ def _progress():
     tasks: dict[str, int] = {}
 
     def update(phase: str, done: int, total: int) -> None:
+        if not tasks:
+            bar.start()  # only once there is progress to show, so that an early error prints alone
         if phase not in tasks:
             tasks[phase] = bar.add_task(phase, total=total)
         bar.update(tasks[phase], completed=done, total=total)
 
-    with bar:
+    try:
         yield update
+    finally:
+        if tasks:
+            bar.stop()
 
 
 def _floats(text: str | None, n: int, name: str) -> tuple[float, ...] | None:
