@@ -39,7 +39,7 @@ def find_csv(folder: Path) -> dict[str, Path]:
     return out
 
 
-def _format_table(result: SeldResult, per_class: bool) -> str:
+def _format_table(result: SeldResult) -> str:
     pct = {"F", "LR", "precision", "recall", "good_frame_ratio"}
     deg = {"LE"}
 
@@ -60,13 +60,16 @@ def _format_table(result: SeldResult, per_class: bool) -> str:
             lo, hi = result.ci[key]
             row += f"   95% CI [{cell(key, lo)}, {cell(key, hi)}]"
         lines.append(row)
-    if per_class and result.per_class:
+    if result.per_class:
         keys = list(result.per_class)
         width = max(len(c) for c in result.classes) + 2
         lines.append("")
         lines.append(f"  {'class':<{width}}" + "".join(f"{k:>12}" for k in keys))
         for i, name in enumerate(result.classes):
             lines.append(f"  {name:<{width}}" + "".join(f"{cell(k, result.per_class[k][i]):>12}" for k in keys))
+        if result.average == "macro" and "F" in result.per_class and min(result.per_class["F"]) == 0:
+            lines.append("  (a class at F 0 % weighs fully in the macro mean, even when no reference file has it:"
+                         " the official setting; see --average micro)")
     return "\n".join(lines)
 
 
@@ -85,7 +88,8 @@ def _format_table(result: SeldResult, per_class: bool) -> str:
               help="seldnet only, required: label frame length, the STFT hop of SELDnet's features "
                    "(e.g. 0.005804988662131519 = 256 / 44100 for nfft 512 at 44.1 kHz).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (NaN as null).")
-@click.option("--per-class", is_flag=True, help="Add class-wise values.")
+@click.option("--per-class", is_flag=True,
+              help="Add class-wise values to the JSON object (the table always shows them).")
 @click.option("--jackknife", is_flag=True, help="Add leave-one-file-out 95 % confidence intervals.")
 @click.option("--fix-quirks", is_flag=True,
               help="Correct the official scorers' known quirks instead of reproducing them (see the docs).")
@@ -125,4 +129,4 @@ def evaluate(ref_dir: Path, pred_dir: Path, metric: str, average: str | None, cl
     if as_json:
         click.echo(json.dumps(result.to_dict(per_class=per_class)))
     else:
-        click.echo(_format_table(result, per_class))
+        click.echo(_format_table(result))
