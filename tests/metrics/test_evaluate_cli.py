@@ -122,3 +122,35 @@ def test_wrong_class_count_is_an_error(folders, capsys):
 def test_importing_the_command_does_not_import_torch():
     code = "import sys, seld.metrics.cli\nassert 'torch' not in sys.modules\nassert 'scipy' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_dcase2019_event_lists_against_20ms_predictions(tmp_path, capsys):
+    # one event 0.1-0.5 s -> 20 ms frames floor(5) .. ceil(25) = 5..25; a prediction on exactly those frames and
+    # at the same grid direction is perfect: ER 0, F 1, DOA error 0, frame recall 1 (all 3000 frames agree)
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "pred").mkdir()
+    (tmp_path / "ref" / "split1_ir0_ov1_1.csv").write_text(
+        "sound_event_recording,start_time,end_time,ele,azi,dist\nspeech,0.1,0.5,10,20,2\n")
+    (tmp_path / "pred" / "split1_ir0_ov1_1.csv").write_text("".join(f"{f},5,20,10\n" for f in range(5, 26)))
+    out, _ = _run(["evaluate", tmp_path / "ref", tmp_path / "pred", "--metric", "dcase2019", "--json"], capsys)
+    d = json.loads(out)
+    # (the official polar formula gives sin^2 + cos^2 = 1 - 1e-16 at 10 degrees: an angle of 8.5e-7 degrees)
+    assert d["ER"] == 0.0 and d["F"] == pytest.approx(1.0) and d["LE"] == pytest.approx(0.0, abs=1e-5)
+    assert d["LR"] == 1.0
+    # dropping the last 11 predicted frames leaves the block detected but 11 of 3000 frames with a wrong count
+    (tmp_path / "pred" / "split1_ir0_ov1_1.csv").write_text("".join(f"{f},5,20,10\n" for f in range(5, 15)))
+    d = json.loads(_run(["evaluate", tmp_path / "ref", tmp_path / "pred", "--metric", "dcase2019", "--json"],
+                        capsys)[0])
+    assert d["ER"] == 0.0 and d["LR"] == pytest.approx(1 - 11 / 3000)
+
+
+def test_l3das22_label_files_against_position_predictions(tmp_path, capsys):
+    # Knock at (1, 0, 0) m in 100 ms frames round(2.5)=2 .. round(7.5)-1=7 (6 frames). Predictions: frames 2-7,
+    # 4 of them 1 m off (inside the 2 m threshold) and 2 of them 3 m off (misses): TP 4, FP 2, FN 2 -> F 2/3.
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "pred").mkdir()
+    (tmp_path / "ref" / "split0_ov1_0.csv").write_text("File,Start,End,Class,X,Y,Z\nsplit0_ov1_0,0.25,0.75,Knock,1,0,0\n")
+    rows = [f"{f},7,1.0,1.0,0.0\n" for f in range(2, 6)] + [f"{f},7,1.0,3.0,0.0\n" for f in (6, 7)]
+    (tmp_path / "pred" / "split0_ov1_0.csv").write_text("".join(rows))
+    out, _ = _run(["evaluate", tmp_path / "ref", tmp_path / "pred", "--metric", "l3das22", "--json"], capsys)
+    assert json.loads(out)["F"] == pytest.approx(2 / 3, abs=1e-6)
