@@ -154,3 +154,14 @@ def test_l3das22_label_files_against_position_predictions(tmp_path, capsys):
     (tmp_path / "pred" / "split0_ov1_0.csv").write_text("".join(rows))
     out, _ = _run(["evaluate", tmp_path / "ref", tmp_path / "pred", "--metric", "l3das22", "--json"], capsys)
     assert json.loads(out)["F"] == pytest.approx(2 / 3, abs=1e-6)
+
+
+def test_centimetre_distances_in_predictions_are_flagged(tmp_path, capsys, caplog):
+    # a DCASE2024 label file used as a prediction holds centimetres where the scorer expects metres
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "pred").mkdir()
+    (tmp_path / "ref" / "a.csv").write_text("0,1,0,10,0,150\n1,1,0,10,0,150\n")
+    (tmp_path / "pred" / "a.csv").write_text("0,1,0,10,0,150\n1,1,0,10,0,150\n")
+    with caplog.at_level(logging.WARNING):
+        _run(["evaluate", tmp_path / "ref", tmp_path / "pred", "--metric", "dcase2024", "--json"], capsys)
+    assert "look like centimetres" in caplog.text and "a.csv" in caplog.text

@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 import click
+import numpy as np
 
 from seld.errors import ConfigError, InputError
 from seld.formats.classes import get_classes
@@ -124,6 +125,10 @@ def evaluate(ref_dir: Path, pred_dir: Path, metric: str, average: str | None, cl
         refs[stem] = ev
     for stem, path in pred_paths.items():
         preds[stem] = read_predictions(path, fmt=fmt, classes=class_list, frame_len=frame_len)
+        dist = preds[stem].dist
+        if metric == "dcase2024" and dist is not None and len(dist) and np.median(dist) > 30.0:
+            log.warning("%s: predicted distances (median %.0f) look like centimetres; the DCASE2024 scorer "
+                        "reads prediction distances in metres", path, np.median(dist))
     result = score(refs, preds, metric, average=average, classes=class_list, jackknife=jackknife,
                    fix_quirks=fix_quirks, frame_len=frame_len)
     if as_json:
