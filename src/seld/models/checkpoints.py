@@ -1,4 +1,5 @@
-"""Checkpoints: our own format, and importers for PSELDNets and AudioSet (PANNs CNN14, HTS-AT, PaSST) weights.
+"""Checkpoints: our own format, and importers for PSELDNets, AudioSet (PANNs CNN14, HTS-AT, PaSST) and DCASE
+2023/2024 baseline weights.
 
 Our checkpoint is a ``torch.save`` dict ``{"format": "seld-model", "version": 1, "config": ...,
 "classes": [...] | None, "state_dict": ..., "metadata": {...}}``: ``config`` holds the arguments of
@@ -11,10 +12,14 @@ layers to the input channels (``W.repeat(1, C, 1, 1) / C``), copy AudioSet's inp
 channel of our input normalisation, and fit PaSST's positional embeddings. Every weight of the target model must
 be covered except the parts that are new by design (the head, and the Conformer/cross-stitch units for AudioSet
 weights); anything else missing, unexpected or of the wrong shape raises :class:`~seld.errors.FormatError`.
+
+The DCASE baselines' multi-ACCDOA output, ``[track, axis, class]`` flattened (3 x 3 x K, or 3 x 4 x K with the
+2024 distances), already is our layout, so their output layer is copied without permutation.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
@@ -27,19 +32,24 @@ from torch import Tensor, nn
 
 from seld import __version__
 from seld.errors import ConfigError, FormatError, InputError
-from seld.models.backbones import cnn14_conformer, htsat, passt
+from seld.models.backbones import cnn14_conformer, crnn, htsat, passt
 from seld.models.heads import TRACKWISE_METHODS
 from seld.models.registry import create_model, get_model_entry
 
 __all__ = ["save_checkpoint", "load_checkpoint", "Checkpoint", "ImportReport", "import_weights", "import_pseldnets",
-           "convert_pseldnets_state", "import_audioset", "inflate_channels", "read_torch_file", "resolve_classes",
-           "AUDIOSET_SOURCES"]
+           "convert_pseldnets_state", "import_audioset", "import_dcase_baseline", "convert_dcase_state",
+           "inflate_channels", "read_torch_file", "resolve_classes", "AUDIOSET_SOURCES", "DCASE_SOURCES"]
 
 FORMAT = "seld-model"
 VERSION = 1
 
 #: AudioSet checkpoint kind -> the backbone it initialises.
 AUDIOSET_SOURCES = {"panns": "cnn14_conformer", "htsat": "htsat", "passt": "passt"}
+
+#: ``--from`` name of a DCASE task 3 baseline -> its year.
+DCASE_SOURCES = {"dcase2023": 2023, "dcase2024": 2024}
+#: Frequency pooling of the baselines' three convolution blocks (``f_pool_size``).
+_DCASE_F_POOL = (4, 4, 2)
 
 _FAMILY_MODULES = {"htsat": htsat, "passt": passt, "cnn14_conformer": cnn14_conformer}
 
@@ -377,6 +387,89 @@ def import_audioset(path: str | Path, source: str, *, method: str = "maccdoa", n
     return model, report
 
 
+# --- DCASE 2023 / 2024 baselines -------------------------------------------------------------------------------
+
+def convert_dcase_state(state: dict[str, Tensor], path: str | Path = "<state dict>") -> dict[str, Tensor]:
+    """Rename the ``state_dict`` of the DCASE 2023/2024 baseline ``SeldModel`` into the keys of ``crnn_dcase``.
+
+    Keys of other layouts are kept unchanged, so that loading reports them as unexpected.
+    """
+    path = Path(path)
+    if "conv_block_list.0.conv.weight" not in state or not any(k.startswith("fnn_list.") for k in state):
+        raise FormatError(path, None, "not a DCASE baseline state dict (no conv_block_list.0.conv.weight or "
+                                      f"fnn_list.* among {_abbrev(sorted(state), 4)})",
+                          "give the file written by the baseline's train_seldnet.py (its model.state_dict())")
+    if any(k.startswith(("visual_embed_to_d_model.", "transformer_decoder.")) for k in state):
+        raise FormatError(path, None, "the audio-visual DCASE2024 baseline (visual_embed_to_d_model, "
+                                      "transformer_decoder) is not supported", "import an audio-only model")
+    fnn = sorted({int(m[1]) for k in state if (m := re.match(r"fnn_list\.(\d+)\.", k))})
+    renames = [(rf"^fnn_list\.{fnn[-1]}\.", "head.proj.fc."), (r"^fnn_list\.(\d+)\.", r"head.proj.fnn.\1."),
+               *crnn.DCASE_BASELINE_RENAMES]
+    return _rename(state, renames, ())[0]
+
+
+def _dcase_head(out: int, distance: bool, method: str | None, num_classes: int | None,
+                path: Path) -> tuple[str, int]:
+    """Method and class count of an output layer of ``out`` units (3 or 9 per class, 4 or 12 with distance)."""
+    per_class = {"accdoa": 4, "maccdoa": 12} if distance else {"accdoa": 3, "maccdoa": 9}
+    if method is None and num_classes is not None:
+        method = next((m for m, n in per_class.items() if out == n * num_classes), None)
+        if method is None:
+            raise ConfigError(f"{path}: an output of {out} units fits neither ACCDOA nor multi-ACCDOA with "
+                              f"{num_classes} classes")
+    method = method or "maccdoa"
+    if method not in per_class or out % per_class[method]:
+        raise ConfigError(f"{path}: an output of {out} units does not fit method {method!r} "
+                          f"({', '.join(f'{m}: {n} per class' for m, n in per_class.items())}); is it a "
+                          f"{'2023' if distance else '2024'} baseline file?")
+    return method, out // per_class[method]
+
+
+def import_dcase_baseline(path: str | Path, year: int = 2023, *, method: str | None = None,
+                          num_classes: int | None = None, backbone: str | None = None, allow_pickle: bool = False,
+                          **model_kwargs) -> tuple[nn.Module, ImportReport]:
+    """Load the weights of the official DCASE ``year`` task 3 baseline (``seldnet_model.SeldModel`` saved with
+    ``torch.save(model.state_dict())``, e.g. ``3_1_dev_split0_multiaccdoa_foa_model.h5``) into ``crnn_dcase``.
+
+    Input channels (7 FOA log-mel + IV, 10 MIC log-mel + GCC), bins, layer sizes and classes are read from the
+    weights; the model eats the baseline's already-normalised 20 ms features and gives one output per 100 ms.
+    2023 weights give tanh-ed ACCDOA vectors; 2024 weights a distance per vector and linear outputs, as that
+    baseline was trained. ``method`` (default multi-ACCDOA, the published models) or ``num_classes`` tells
+    single-ACCDOA files apart; ``model_kwargs`` (e.g. ``mhsa_heads``, which the weights do not show) go to
+    :func:`create_model`.
+    """
+    path = Path(path)
+    if year not in DCASE_SOURCES.values():
+        raise ConfigError(f"no DCASE baseline importer for {year}; choose "
+                          f"{' or '.join(map(str, DCASE_SOURCES.values()))}")
+    backbone = backbone or "crnn_dcase"
+    if get_model_entry(backbone).module != crnn.__name__:
+        raise ConfigError(f"DCASE baseline weights fit a CRNN variant (crnn_dcase), not {backbone!r}")
+    raw = read_torch_file(path, allow_pickle)
+    state = convert_dcase_state(raw.get("state_dict", raw), path)
+    needed = ("encoder.convs.0.0.weight", "encoder.gru.weight_ih_l0", "encoder.gru.weight_hh_l0",
+              "head.proj.fc.weight")
+    absent = [k for k in needed if k not in state]
+    if absent:
+        raise FormatError(path, None, f"incomplete DCASE baseline state dict: no {', '.join(absent)} after renaming")
+    filters, in_channels = state["encoder.convs.0.0.weight"].shape[:2]
+    distance = year >= 2024
+    method, k = _dcase_head(state["head.proj.fc.weight"].shape[0], distance, method, num_classes, path)
+    n_fnn = sum(1 for key in state if re.fullmatch(r"head\.proj\.fnn\.\d+\.weight", key))
+    bins_per_step = state["encoder.gru.weight_ih_l0"].shape[1] // filters  # GRU input = filters x pooled bins
+    arch = {"in_channels": in_channels, "conv_filters": filters,
+            "n_freq": bins_per_step * math.prod(model_kwargs.get("f_pool", _DCASE_F_POOL)),
+            "rnn_size": state["encoder.gru.weight_hh_l0"].shape[1],
+            "rnn_layers": sum(1 for key in state if re.fullmatch(r"encoder\.gru\.weight_ih_l\d+", key)),
+            "mhsa_layers": sum(1 for key in state if re.fullmatch(r"encoder\.mhsa\.\d+\.in_proj_weight", key)),
+            "fnn_size": tuple(state[f"head.proj.fnn.{i}.weight"].shape[0] for i in range(n_fnn))}
+    model = create_model(backbone, method=method, num_classes=k, distance=distance, doa_tanh=not distance,
+                         **{**arch, **model_kwargs})
+    _load_checked(model, state, path, allowed_missing=lambda key: False)
+    report = ImportReport(f"DCASE{year} baseline {method} (K={k}, {in_channels} input channels)", loaded=len(state))
+    return model, report
+
+
 # --- one call for the CLI --------------------------------------------------------------------------------------
 
 def resolve_classes(spec) -> list[str] | None:
@@ -405,9 +498,10 @@ def resolve_classes(spec) -> list[str] | None:
 def import_weights(src: str | Path, out: str | Path, source: str, *, backbone: str | None = None,
                    method: str | None = None, num_classes: int | None = None, classes=None, target_classes=None,
                    in_channels: int | None = None, allow_pickle: bool = False) -> tuple[nn.Module, ImportReport]:
-    """Convert PSELDNets (``source="pseldnets"``) or AudioSet (``panns``, ``htsat``, ``passt``) weights into a
-    seld checkpoint at ``out``. ``classes`` names the model's classes; ``target_classes`` re-initialises the
-    head for another class list (transfer learning) and is stored instead."""
+    """Convert PSELDNets (``source="pseldnets"``), AudioSet (``panns``, ``htsat``, ``passt``) or DCASE baseline
+    (``dcase2023``, ``dcase2024``) weights into a seld checkpoint at ``out``. ``classes`` names the model's
+    classes; ``target_classes`` re-initialises the head for another class list (transfer learning) and is stored
+    instead."""
     names = resolve_classes(classes)
     if names is not None:
         if num_classes is not None and num_classes != len(names):
@@ -418,6 +512,11 @@ def import_weights(src: str | Path, out: str | Path, source: str, *, backbone: s
             raise ConfigError("the input channels of a PSELDNets checkpoint are read from its weights")
         model, report = import_pseldnets(src, method=method, num_classes=num_classes, backbone=backbone,
                                          allow_pickle=allow_pickle)
+    elif source in DCASE_SOURCES:
+        if in_channels is not None:
+            raise ConfigError("the input channels of a DCASE baseline checkpoint are read from its weights")
+        model, report = import_dcase_baseline(src, DCASE_SOURCES[source], method=method, num_classes=num_classes,
+                                              backbone=backbone, allow_pickle=allow_pickle)
     else:
         if num_classes is None:
             raise ConfigError("AudioSet weights carry no SELD head: give the classes or their number")

@@ -1,5 +1,5 @@
-"""``seld models`` (list architectures, methods and parameter counts) and ``seld import`` (convert PSELDNets or
-AudioSet weights into a seld checkpoint). Thin wrappers of :mod:`seld.models`."""
+"""``seld models`` (list architectures, methods and parameter counts) and ``seld import`` (convert PSELDNets,
+AudioSet or DCASE baseline weights into a seld checkpoint). Thin wrappers of :mod:`seld.models`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import torch
 
-from seld.models.checkpoints import AUDIOSET_SOURCES, import_weights as _import_weights
+from seld.models.checkpoints import AUDIOSET_SOURCES, DCASE_SOURCES, import_weights as _import_weights
 from seld.models.heads import METHODS
 from seld.models.registry import count_parameters, create_model, get_model_entry, list_models
 
@@ -48,11 +48,13 @@ def models(pattern: str, num_classes: int, counts: bool, as_json: bool) -> None:
 @click.command("import")
 @click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--from", "source", required=True, type=click.Choice(["pseldnets", *AUDIOSET_SOURCES]),
-              help="Layout of SRC: a PSELDNets Lightning checkpoint or AudioSet PANNs CNN14 / HTS-AT / PaSST weights.")
-@click.option("--backbone", default=None, help="Registered variant to build (default: the PSELDNets size).")
+@click.option("--from", "source", required=True, type=click.Choice(["pseldnets", *AUDIOSET_SOURCES, *DCASE_SOURCES]),
+              help="Layout of SRC: a PSELDNets Lightning checkpoint, AudioSet PANNs CNN14 / HTS-AT / PaSST weights, "
+                   "or the DCASE 2023 / 2024 task 3 baseline's state dict.")
+@click.option("--backbone", default=None,
+              help="Registered variant to build (default: the PSELDNets size; crnn_dcase for DCASE baselines).")
 @click.option("--method", type=click.Choice(METHODS), default=None,
-              help="Output method (PSELDNets: read from the weights when unambiguous; AudioSet: maccdoa).")
+              help="Output method (PSELDNets: read from the weights when unambiguous; AudioSet, DCASE: maccdoa).")
 @click.option("--num-classes", type=int, default=None, help="Number of classes (or give --classes).")
 @click.option("--classes", default=None,
               help="Class list of the weights: a built-in name, a count, or a file with one name per line.")

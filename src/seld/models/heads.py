@@ -6,6 +6,8 @@ K classes, T label frames (100 ms), B batch:
   ``[B, T, 4K]`` blocks ``[x, y, z, d]``, the distance block linear (metres).
 - ``maccdoa``: ``[B, T, 9K]`` = (track 3 x axis 3) x K, tanh; ``reshape(B, T, 3, 3, K)`` gives
   ``[track, axis, class]``. With distance ``[B, T, 12K]`` = (track 3 x (x, y, z, d)) x K (DCASE2024 layout).
+- ``doa_tanh=False`` leaves the ACCDOA vectors of ``accdoa`` / ``maccdoa`` linear, as the DCASE2024 baseline
+  was trained (imported weights keep their outputs).
 - ``einv2``, ``agg1``, ``agg2``: ``{"sed": [B, T, 3, K] logits, "doa": [B, T, 3, 3] tanh xyz per track}``.
 - ``seddoa`` (SELDnet): ``{"sed": [B, T, K] logits, "doa": [B, T, 3K] axis-major blocks, linear}``.
 
@@ -42,10 +44,12 @@ def _pair(feats) -> tuple:
 class AccdoaHead(nn.Module):
     """Class-wise activity-coupled DOA vectors (Shimada et al. 2021); the vector norm is the activity."""
 
-    def __init__(self, make_projection: ProjectionFactory, num_classes: int, distance: bool = False):
+    def __init__(self, make_projection: ProjectionFactory, num_classes: int, distance: bool = False,
+                 doa_tanh: bool = True):
         super().__init__()
         self.num_classes = num_classes
         self.distance = distance
+        self.doa_act = nn.Tanh() if doa_tanh else nn.Identity()
         self.proj = make_projection(num_classes * (4 if distance else 3))
 
     def reset_classes(self, num_classes: int, make_projection: ProjectionFactory) -> None:
@@ -55,18 +59,20 @@ class AccdoaHead(nn.Module):
     def forward(self, feats, n_out: int) -> Tensor:
         y = self.proj(feats, n_out)
         if not self.distance:
-            return torch.tanh(y)
+            return self.doa_act(y)
         k3 = 3 * self.num_classes
-        return torch.cat([torch.tanh(y[..., :k3]), y[..., k3:]], dim=-1)
+        return torch.cat([self.doa_act(y[..., :k3]), y[..., k3:]], dim=-1)
 
 
 class MultiAccdoaHead(nn.Module):
     """Multi-ACCDOA (Shimada et al. 2022): three ACCDOA tracks per class, trained with ADPIT."""
 
-    def __init__(self, make_projection: ProjectionFactory, num_classes: int, distance: bool = False):
+    def __init__(self, make_projection: ProjectionFactory, num_classes: int, distance: bool = False,
+                 doa_tanh: bool = True):
         super().__init__()
         self.num_classes = num_classes
         self.distance = distance
+        self.doa_act = nn.Tanh() if doa_tanh else nn.Identity()
         self.proj = make_projection(NUM_TRACKS * (4 if distance else 3) * num_classes)
 
     def reset_classes(self, num_classes: int, make_projection: ProjectionFactory) -> None:
@@ -76,10 +82,10 @@ class MultiAccdoaHead(nn.Module):
     def forward(self, feats, n_out: int) -> Tensor:
         y = self.proj(feats, n_out)
         if not self.distance:
-            return torch.tanh(y)
+            return self.doa_act(y)
         b, t, _ = y.shape
         y = y.view(b, t, NUM_TRACKS, 4, self.num_classes)
-        y = torch.cat([torch.tanh(y[:, :, :, :3]), y[:, :, :, 3:]], dim=3)
+        y = torch.cat([self.doa_act(y[:, :, :, :3]), y[:, :, :, 3:]], dim=3)
         return y.reshape(b, t, -1)
 
 
@@ -127,7 +133,8 @@ class SeddoaHead(nn.Module):
         return {"sed": self.sed(f_sed, n_out), "doa": self.doa(f_doa, n_out)}
 
 
-def build_head(method: str, num_classes: int, make_projection: ProjectionFactory, distance: bool = False) -> nn.Module:
+def build_head(method: str, num_classes: int, make_projection: ProjectionFactory, distance: bool = False,
+               doa_tanh: bool = True) -> nn.Module:
     """The head of ``method`` for ``num_classes`` classes."""
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -135,10 +142,12 @@ def build_head(method: str, num_classes: int, make_projection: ProjectionFactory
         raise ConfigError(f"num_classes must be at least 1, got {num_classes}")
     if distance and method not in ("accdoa", "maccdoa"):
         raise ConfigError(f"distance output is available for accdoa and maccdoa only, not {method!r}")
+    if not doa_tanh and method not in ("accdoa", "maccdoa"):
+        raise ConfigError(f"doa_tanh=False (linear ACCDOA vectors) applies to accdoa and maccdoa only, not {method!r}")
     if method == "accdoa":
-        return AccdoaHead(make_projection, num_classes, distance)
+        return AccdoaHead(make_projection, num_classes, distance, doa_tanh)
     if method == "maccdoa":
-        return MultiAccdoaHead(make_projection, num_classes, distance)
+        return MultiAccdoaHead(make_projection, num_classes, distance, doa_tanh)
     if method == "seddoa":
         return SeddoaHead(make_projection, num_classes)
     return TrackwiseHead(make_projection, num_classes)

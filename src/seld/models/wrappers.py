@@ -77,13 +77,13 @@ class SeldModel(nn.Module):
     :mod:`seld.models.heads`) at ``T // frames_per_label`` label frames.
 
     ``input_norm`` puts PSELDNets' per-channel BatchNorm over frequency bins ("scalar") first, which stands in for
-    a dataset-level feature scaler. Built by :func:`seld.models.create_model`; ``config`` holds the arguments
-    that rebuild it.
+    a dataset-level feature scaler. ``doa_tanh=False`` keeps ACCDOA outputs linear (DCASE2024 baseline). Built by
+    :func:`seld.models.create_model`; ``config`` holds the arguments that rebuild it.
     """
 
     def __init__(self, make_backbone: Callable[[int], Backbone], method: str, num_classes: int, in_channels: int,
                  n_freq: int, frames_per_label: int = 10, distance: bool = False, two_branch: bool | None = None,
-                 sed_in_channels: int = 4, input_norm: bool = True, pack_short: bool = False):
+                 sed_in_channels: int = 4, input_norm: bool = True, pack_short: bool = False, doa_tanh: bool = True):
         super().__init__()
         if method not in METHODS:
             raise ConfigError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -111,7 +111,7 @@ class SeldModel(nn.Module):
                                             sed_in_channels)
         else:
             self.encoder = make_backbone(in_channels)
-        self.head = build_head(method, num_classes, self._make_projection, distance)
+        self.head = build_head(method, num_classes, self._make_projection, distance, doa_tanh)
 
     def _make_projection(self, out_dim: int) -> nn.Module:
         return self.encoder.make_projection(out_dim, self.frames_per_label)
@@ -174,7 +174,7 @@ class SeldModel(nn.Module):
 
 
 _MODEL_KEYS = ("method", "num_classes", "in_channels", "n_freq", "frames_per_label", "distance", "two_branch",
-               "sed_in_channels", "input_norm", "pack_short")
+               "sed_in_channels", "input_norm", "pack_short", "doa_tanh")
 
 
 def build_model(backbone_cls: type[Backbone], **cfg) -> SeldModel:

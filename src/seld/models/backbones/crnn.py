@@ -5,7 +5,9 @@ https://github.com/partha2409/DCASE2024_seld_baseline. Three blocks of (3x3 conv
 BatchNorm, ReLU, max-pooling, dropout), a two-layer bidirectional GRU of 128 units whose tanh-ed directions are
 multiplied, two self-attention layers (8 heads, residual connection, LayerNorm), then a linear 128-unit dense
 layer and the output layer. The baseline's 20 ms frames are pooled by 5 in time; our 10 ms frames (100 per
-second) are pooled by 5 then 2 so that one step is one 100 ms label frame.
+second) are pooled by 5 then 2 so that one step is one 100 ms label frame; ``crnn_dcase`` keeps the baseline's
+20 ms frames, time pooling (5, 1, 1) and dataset-level (not in-network) feature scaling, so that the baseline's
+own weights import unchanged (:func:`seld.models.checkpoints.import_dcase_baseline`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from seld.models.layers import FrameProjection
 from seld.models.registry import register_model
 from seld.models.wrappers import build_model
 
-__all__ = ["CRNN"]
+__all__ = ["CRNN", "DCASE_BASELINE_RENAMES"]
 
 
 class CRNN(Backbone):
@@ -84,8 +86,36 @@ def crnn(**kwargs) -> nn.Module:
 
 
 @register_model
+def crnn_dcase(**kwargs) -> nn.Module:
+    """DCASE 2023/2024 baseline CRNN at its 20 ms frames: time pooling (5, 1, 1), no input BatchNorm."""
+    cfg = dict(in_channels=7, n_freq=64, frames_per_label=5, input_norm=False, conv_filters=64, f_pool=(4, 4, 2),
+               t_pool=(5, 1, 1), rnn_size=128, rnn_layers=2, mhsa_layers=2, mhsa_heads=8, fnn_size=(128,),
+               dropout=0.05)
+    return build_model(CRNN, **{**cfg, **kwargs})
+
+
+@register_model
 def test_crnn(**kwargs) -> nn.Module:
     """Tiny DCASE baseline CRNN for tests: 8 filters, BiGRU 16, one MHSA layer."""
     cfg = dict(in_channels=7, n_freq=64, conv_filters=8, f_pool=(4, 4, 2), t_pool=(5, 2, 1), rnn_size=16,
                rnn_layers=2, mhsa_layers=1, mhsa_heads=2, fnn_size=(16,), dropout=0.05)
     return build_model(CRNN, **{**cfg, **kwargs})
+
+
+def _conv_block(part: str):
+    """Their ``conv_block_list`` interleaves (ConvBlock, MaxPool2d, Dropout2d): block ``i`` is entry ``3 i``."""
+    def repl(m) -> str:
+        index = int(m[1])
+        return f"encoder.convs.{index // 3}.{part}." if index % 3 == 0 else m[0]
+    return repl
+
+
+#: ``seldnet_model.SeldModel`` of the DCASE 2023/2024 baselines -> ours (regex, replacement); the ``fnn_list``
+#: entries depend on their count and are renamed by the importer.
+DCASE_BASELINE_RENAMES = (
+    (r"^conv_block_list\.(\d+)\.conv\.", _conv_block("0")),
+    (r"^conv_block_list\.(\d+)\.bn\.", _conv_block("1")),
+    (r"^gru\.", "encoder.gru."),
+    (r"^mhsa_block_list\.", "encoder.mhsa."),
+    (r"^layer_norm_list\.", "encoder.norms."),
+)
