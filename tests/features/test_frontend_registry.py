@@ -14,6 +14,8 @@ EXPECTED = {  # name: (in_channels, out_channels, n_features, sample_rate, hop)
     "logmel_iv": (4, 7, 64, 24000, 240),
     "logmel": (4, 4, 64, 24000, 240),
     "logmel_iv_dcase": (4, 7, 64, 24000, 480),
+    "logmel_iv_dcase2020": (4, 7, 64, 24000, 480),
+    "logmel_iv_dcase2021": (4, 7, 64, 24000, 480),
     "logmel_gcc": (4, 10, 64, 24000, 480),
     "salsa_lite": (4, 7, 382, 24000, 480),
     "magphase": (4, 8, 256, 44100, 256),

@@ -10,8 +10,14 @@ key out to keep the preset's value.
 - ``logmel``: PSELDNets log-mel of every channel; ``[C, T, 64]``.
 - ``logmel_iv_dcase``: DCASE2022-2024 baseline FOA, hop 20 ms, window 40 ms, energy-normalised IV;
   ``[7, T, 64]``.
+- ``logmel_iv_dcase2020``: DCASE2020 baseline FOA, same STFT and log-mel, unit-normalised IV in X, Y, Z order;
+  ``[7, T, 64]``.
+- ``logmel_iv_dcase2021``: DCASE2021 baseline FOA, as 2020 with IV divided by half the total power;
+  ``[7, T, 64]``.
 - ``logmel_gcc``: DCASE2020-2024 baseline MIC, log-mel + GCC-PHAT; ``[10, T, 64]``.
 - ``salsa_lite``: DCASE2024 baseline MIC SALSA-lite, zeroing quirk on; ``[7, T, 382]``.
+- ``salsa``: full SALSA for FOA (thomeou/SALSA, DCASE2021 settings), 24 kHz, ``n_fft`` 512, hop 300;
+  ``[7, T, 200]``.
 - ``magphase``: SELDnet (seld-net, JSTSP 2018), 44.1 kHz, ``n_fft`` 512, magnitude + phase; ``[8, T, 256]``.
 - ``magphase_dcase2019``: DCASE2019 baseline, 48 kHz, hop 960, window 1920, ``n_fft`` 2048, bins 1-1024;
   ``[8, T, 1024]``.
@@ -31,6 +37,7 @@ from seld.features.intensity import LogMelIV
 from seld.features.logmel import LogMel
 from seld.features.magphase import MagPhase
 from seld.features.salsa import SalsaLite
+from seld.features.salsa_full import Salsa
 from seld.features.spectral import SpectralFrontEnd
 
 __all__ = ["register_frontend", "create_frontend", "list_frontends"]
@@ -97,6 +104,28 @@ def logmel_iv_dcase(sample_rate: int = 24000, **kw: Any) -> LogMelIV:
 
 
 @register_frontend
+def logmel_iv_dcase2020(sample_rate: int = 24000, **kw: Any) -> LogMelIV:
+    """DCASE2020 baseline FOA input: log-mel + unit-normalised intensity vectors (eps 1e-8) in X, Y, Z order.
+
+    Two parts of that baseline are left out on purpose. It zero-pads every file to 60 s with 1e-8-scale
+    noise and adds 1e-8 to the audio, so its frame count is ``ceil(60 s / hop)`` (3000, the same as
+    ``N // hop`` for a 60-s file); we take ``N // hop`` frames of the audio given, unaltered. Its data
+    generator reshapes each frame's 448 values, stored mel-bin-major per feature group, straight to
+    ``[64, 7]``, which mixes channels and bins (fixed in 2021); we return the intended ``[7, T, 64]``.
+    """
+    return LogMelIV(**{**_dcase_stft(sample_rate), **_DCASE_MEL, "iv_normalization": "unit", "iv_eps": 1e-8,
+                       "iv_order": "xyz", **kw})
+
+
+@register_frontend
+def logmel_iv_dcase2021(sample_rate: int = 24000, **kw: Any) -> LogMelIV:
+    """DCASE2021 baseline FOA input: log-mel + intensity vectors divided by ``(|W|^2 + |Y|^2 + |Z|^2 + |X|^2)
+    / 2`` in X, Y, Z order (same 60-s padding left out as for :func:`logmel_iv_dcase2020`)."""
+    return LogMelIV(**{**_dcase_stft(sample_rate), **_DCASE_MEL, "iv_normalization": "half_power",
+                       "iv_order": "xyz", **kw})
+
+
+@register_frontend
 def logmel_gcc(sample_rate: int = 24000, **kw: Any) -> LogMelGcc:
     """DCASE2020-2024 baseline MIC input: log-mel + GCC-PHAT of the 6 mic pairs."""
     return LogMelGcc(**{**_dcase_stft(sample_rate), **_DCASE_MEL, **kw})
@@ -106,6 +135,12 @@ def logmel_gcc(sample_rate: int = 24000, **kw: Any) -> LogMelGcc:
 def salsa_lite(sample_rate: int = 24000, **kw: Any) -> SalsaLite:
     """DCASE2024 baseline SALSA-lite (:class:`seld.features.salsa.SalsaLite` defaults, STFT from the rate)."""
     return SalsaLite(**{**_dcase_stft(sample_rate), **kw})
+
+
+@register_frontend
+def salsa(**kw: Any) -> Salsa:
+    """Full SALSA for FOA (:class:`seld.features.salsa_full.Salsa` defaults, thomeou/SALSA's settings)."""
+    return Salsa(**kw)
 
 
 @register_frontend
