@@ -18,6 +18,8 @@ EXPECTED = {  # name: (in_channels, out_channels, n_features, sample_rate, hop)
     "logmel_iv_dcase2021": (4, 7, 64, 24000, 480),
     "logmel_gcc": (4, 10, 64, 24000, 480),
     "salsa_lite": (4, 7, 382, 24000, 480),
+    "salsa": (4, 7, 200, 24000, 300),
+    "salsa_mic": (4, 7, 200, 24000, 300),
     "magphase": (4, 8, 256, 44100, 256),
     "magphase_dcase2019": (4, 8, 1024, 48000, 960),
 }

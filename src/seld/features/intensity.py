@@ -79,13 +79,14 @@ class LogMelIV(LogMel):
     """FOA log-mel + intensity vectors: ``[B, 4, N] -> [B, 7, T, n_mels]``.
 
     Channels: ``[log-mel W, Y, Z, X, IV Y, IV Z, IV X]`` (``iv_order='xyz'``: ``IV X, IV Y, IV Z``). The
-    defaults are exactly PSELDNets' front end (``LogmelIV_Extractor``): 24 kHz (use ``sample_rate=32000``, which sets hop 320, for L3DAS22), ``n_fft``
-    1024, hop 240, periodic Hann window of 1024 samples, ``center=True`` with reflect padding (1001 frames per
-    10 s), 64 HTK-scale mel bands from 20 Hz to ``sample_rate / 2`` with Slaney normalisation, log-mel
-    ``10 log10(max(P, 1e-10))`` without ``top_db``, and unit-normalised intensity vectors projected with the
-    same filterbank. PSELDNets checkpoints hold the window and filterbank as ``af_extractor.stft_extractor.window``
-    and ``af_extractor.mel_scale.fb``; they follow from these settings (``constant('window' | 'mel_fb', x)``
-    gives ours), so this module has no buffers and an importer can check and drop those keys.
+    defaults are exactly PSELDNets' front end (``LogmelIV_Extractor``): 24 kHz (use ``sample_rate=32000``,
+    which sets hop 320, for L3DAS22), ``n_fft`` 1024, hop 240, periodic Hann window of 1024 samples,
+    ``center=True`` with reflect padding (1001 frames per 10 s), 64 HTK-scale mel bands from 20 Hz to
+    ``sample_rate / 2`` with Slaney normalisation, log-mel ``10 log10(max(P, 1e-10))`` without ``top_db``, and
+    unit-normalised intensity vectors projected with the same filterbank. PSELDNets checkpoints hold the window
+    and filterbank as ``af_extractor.stft_extractor.window`` and ``af_extractor.mel_scale.fb``; they follow
+    from these settings (``constant('window' | 'mel_fb', x)`` gives ours), so this module has no buffers and an
+    importer can check and drop those keys.
 
     Args:
         iv_normalization: ``'unit'`` (PSELDNets, DCASE2020), ``'half_power'`` (DCASE2021) or ``'energy'``

@@ -18,6 +18,8 @@ key out to keep the preset's value.
 - ``salsa_lite``: DCASE2024 baseline MIC SALSA-lite, zeroing quirk on; ``[7, T, 382]``.
 - ``salsa``: full SALSA for FOA (thomeou/SALSA, DCASE2021 settings), 24 kHz, ``n_fft`` 512, hop 300;
   ``[7, T, 200]``.
+- ``salsa_mic``: full SALSA for a microphone array, the same with eigenvector phases up to 4 kHz;
+  ``[7, T, 200]`` for 4 mics.
 - ``magphase``: SELDnet (seld-net, JSTSP 2018), 44.1 kHz, ``n_fft`` 512, magnitude + phase; ``[8, T, 256]``.
 - ``magphase_dcase2019``: DCASE2019 baseline, 48 kHz, hop 960, window 1920, ``n_fft`` 2048, bins 1-1024;
   ``[8, T, 1024]``.
@@ -141,6 +143,12 @@ def salsa_lite(sample_rate: int = 24000, **kw: Any) -> SalsaLite:
 def salsa(**kw: Any) -> Salsa:
     """Full SALSA for FOA (:class:`seld.features.salsa_full.Salsa` defaults, thomeou/SALSA's settings)."""
     return Salsa(**kw)
+
+
+@register_frontend
+def salsa_mic(**kw: Any) -> Salsa:
+    """Full SALSA for microphone arrays (thomeou/SALSA's MIC settings: eigenvector band 50 Hz-4 kHz)."""
+    return Salsa(**{"array": "mic", "fmax_doa": 4000.0, **kw})
 
 
 @register_frontend
