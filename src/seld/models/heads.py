@@ -42,51 +42,39 @@ def _pair(feats) -> tuple:
 
 
 class AccdoaHead(nn.Module):
-    """Class-wise activity-coupled DOA vectors (Shimada et al. 2021); the vector norm is the activity."""
+    """Class-wise activity-coupled DOA vectors (Shimada et al. 2021); the vector norm is the activity.
+
+    With ``tracks`` > 1 it is multi-ACCDOA's layout [track, axis, class]; one track is ACCDOA's axis-major
+    [x, y, z(, d)] blocks. The distance outputs stay linear; ``doa_tanh=False`` leaves the directions linear too.
+    """
+
+    tracks = 1
 
     def __init__(self, make_projection: ProjectionFactory, num_classes: int, distance: bool = False,
                  doa_tanh: bool = True):
         super().__init__()
-        self.num_classes = num_classes
         self.distance = distance
         self.doa_act = nn.Tanh() if doa_tanh else nn.Identity()
-        self.proj = make_projection(num_classes * (4 if distance else 3))
+        self.reset_classes(num_classes, make_projection)
 
     def reset_classes(self, num_classes: int, make_projection: ProjectionFactory) -> None:
         self.num_classes = num_classes
-        self.proj = make_projection(num_classes * (4 if self.distance else 3))
-
-    def forward(self, feats, n_out: int) -> Tensor:
-        y = self.proj(feats, n_out)
-        if not self.distance:
-            return self.doa_act(y)
-        k3 = 3 * self.num_classes
-        return torch.cat([self.doa_act(y[..., :k3]), y[..., k3:]], dim=-1)
-
-
-class MultiAccdoaHead(nn.Module):
-    """Multi-ACCDOA (Shimada et al. 2022): three ACCDOA tracks per class, trained with ADPIT."""
-
-    def __init__(self, make_projection: ProjectionFactory, num_classes: int, distance: bool = False,
-                 doa_tanh: bool = True):
-        super().__init__()
-        self.num_classes = num_classes
-        self.distance = distance
-        self.doa_act = nn.Tanh() if doa_tanh else nn.Identity()
-        self.proj = make_projection(NUM_TRACKS * (4 if distance else 3) * num_classes)
-
-    def reset_classes(self, num_classes: int, make_projection: ProjectionFactory) -> None:
-        self.num_classes = num_classes
-        self.proj = make_projection(NUM_TRACKS * (4 if self.distance else 3) * num_classes)
+        self.proj = make_projection(self.tracks * (4 if self.distance else 3) * num_classes)
 
     def forward(self, feats, n_out: int) -> Tensor:
         y = self.proj(feats, n_out)
         if not self.distance:
             return self.doa_act(y)
         b, t, _ = y.shape
-        y = y.view(b, t, NUM_TRACKS, 4, self.num_classes)
+        y = y.view(b, t, self.tracks, 4, self.num_classes)
         y = torch.cat([self.doa_act(y[:, :, :, :3]), y[:, :, :, 3:]], dim=3)
         return y.reshape(b, t, -1)
+
+
+class MultiAccdoaHead(AccdoaHead):
+    """Multi-ACCDOA (Shimada et al. 2022): three ACCDOA tracks per class, trained with ADPIT."""
+
+    tracks = NUM_TRACKS
 
 
 class TrackwiseHead(nn.Module):
