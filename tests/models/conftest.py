@@ -36,3 +36,20 @@ def features():
         return torch.randn(batch, model.in_channels, frames, model.n_freq, generator=gen) * 2
 
     return make
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """``run_cli(args) -> (exit code, stdout, stderr)`` of the `seld` command, run in this process."""
+    from seld import cli
+
+    def run(args) -> tuple[int, str, str]:
+        try:
+            cli.main([str(a) for a in args])
+            code = 0
+        except SystemExit as err:
+            code = err.code
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

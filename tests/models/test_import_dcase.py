@@ -10,7 +10,6 @@ import pytest
 import torch
 from torch import nn
 
-from seld import cli
 from seld.errors import ConfigError, FormatError
 from seld.models import create_model
 from seld.models.checkpoints import import_dcase_baseline, load_checkpoint
@@ -168,26 +167,16 @@ def test_linear_doa_outputs_only_for_accdoa_heads():
         create_model("test_crnn", method="einv2", doa_tanh=False)
 
 
-def run(args, capsys) -> tuple[int, str, str]:
-    try:
-        cli.main(args)
-        code = 0
-    except SystemExit as err:
-        code = err.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_cli_import_writes_a_checkpoint_that_rebuilds(tmp_path: Path, capsys):
+def test_cli_import_writes_a_checkpoint_that_rebuilds(tmp_path: Path, run_cli):
     source = baseline(2024, 7, 156, filters=8, rnn=16, heads=8)  # 8 heads: the baseline's (and our) default
     src = save(source, tmp_path / "3_1_dev_split0_multiaccdoa_foa_model.h5")
     out = tmp_path / "dcase2024.ckpt"
-    code, text, err = run(["import", str(src), str(out), "--from", "dcase2024", "--classes", "starss23"], capsys)
+    code, text, err = run_cli(["import", str(src), str(out), "--from", "dcase2024", "--classes", "starss23"])
     assert code == 0 and "DCASE2024 baseline maccdoa (K=13, 7 input channels)" in text, err
     model, info = load_checkpoint(out)
     assert info.metadata["imported_from"] == "dcase2024" and len(info.classes) == 13
     x = inputs(7)
     with torch.no_grad():
         torch.testing.assert_close(model.eval()(x), source(x), atol=1e-5, rtol=0)
-    code, _, err = run(["import", str(src), str(out), "--from", "dcase2024", "--in-channels", "4"], capsys)
+    code, _, err = run_cli(["import", str(src), str(out), "--from", "dcase2024", "--in-channels", "4"])
     assert code == 2 and "read from its weights" in err
