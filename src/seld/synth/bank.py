@@ -15,6 +15,7 @@ import csv
 import hashlib
 import io
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -240,6 +241,8 @@ def _process(args) -> tuple[list[np.ndarray], str | None]:
     source, settings = args
     import soundfile as sf
 
+    if not os.path.isfile(source.path):
+        return [], "file not found (check the path in the CSV or folder)"
     try:
         audio, sr = sf.read(source.path, dtype="float32", always_2d=True)
     except Exception as err:   # noqa: BLE001 - any decoding failure is reported for this file only
