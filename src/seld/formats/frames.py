@@ -78,7 +78,7 @@ def _check_range(path, values, numbers, col: int, name: str, lo: float, hi: floa
 
 def read_frame_file(path: str | Path, layout: str = "auto", *, reference: bool = False,
                     classes: ClassList | int | str | None = None, frame_len: float = 0.1,
-                    n_frames: int | None = None) -> Events:
+                    n_frames: int | None = None, text: str | None = None) -> Events:
     """Read a frame-list CSV into :class:`Events`.
 
     Args:
@@ -87,10 +87,11 @@ def read_frame_file(path: str | Path, layout: str = "auto", *, reference: bool =
             (distance in m, 6 columns ambiguous).
         classes: class list or count used to validate class indices (``None``: any non-negative index).
         frame_len: seconds per frame (0.1; 0.02 for DCASE2019 submissions).
+        text: the file's content when the caller has read it already (``path`` then only names it).
     """
     if layout != "auto" and layout not in LAYOUTS:
         raise ConfigError(f"unknown layout {layout!r}; use one of: auto, {', '.join(LAYOUTS)}")
-    lines, numbers = split_lines(read_text(path))
+    lines, numbers = split_lines(read_text(path) if text is None else text)
     if lines and lines[0].split(",")[0].strip().lower() == "frame":  # an explicit header row
         lines, numbers = lines[1:], numbers[1:]
     allowed = tuple(sorted(set(LAYOUTS.values()))) if layout == "auto" else (LAYOUTS[layout],)

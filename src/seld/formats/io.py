@@ -18,11 +18,9 @@ LABEL_FORMAT_NAMES = ("auto", "dcase2019", "seldnet", *LABEL_FORMATS, "l3das21",
 PREDICTION_FORMAT_NAMES = ("auto", *LAYOUTS, "dcase2019")
 
 
-def _first_line(path) -> str:
-    for line in read_text(path).splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
+def _first_line(text: str) -> str:
+    """The first non-blank line (without splitting the whole file)."""
+    return text.lstrip().split("\n", 1)[0].strip()
 
 
 def read_labels(path: str | Path, fmt: str = "auto", classes: ClassList | str | int | None = None,
@@ -37,7 +35,8 @@ def read_labels(path: str | Path, fmt: str = "auto", classes: ClassList | str | 
     """
     if fmt not in LABEL_FORMAT_NAMES:
         raise ConfigError(f"unknown label format {fmt!r}; use one of: {', '.join(LABEL_FORMAT_NAMES)}")
-    first = _first_line(path)
+    text = read_text(path)
+    first = _first_line(text)
     if fmt == "auto":
         if first.startswith("sound_event_recording"):
             fmt = "dcase2019"
@@ -45,13 +44,13 @@ def read_labels(path: str | Path, fmt: str = "auto", classes: ClassList | str | 
             fmt = "l3das22"
     if fmt in ("dcase2019", "seldnet", "l3das21", "l3das22"):
         default = fmt if fmt.startswith("l3das") else "dcase2019"
-        seg = read_segments(path, classes if classes is not None else default)
+        seg = read_segments(path, classes if classes is not None else default, text=text)
         return seg.to_events(frame_len=frame_len, n_frames=n_frames)
     if fmt in ("dcase2023", "dcase2024", "auto"):
         layout = "polar" if first.count(",") == 4 else "polar-dist" if fmt != "auto" else "auto"
     else:
         layout = LABEL_FORMATS[fmt]
-    return read_frame_file(path, layout, reference=True, classes=classes, n_frames=n_frames)
+    return read_frame_file(path, layout, reference=True, classes=classes, n_frames=n_frames, text=text)
 
 
 def read_predictions(path: str | Path, fmt: str = "auto", classes: ClassList | str | int | None = None,

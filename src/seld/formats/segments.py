@@ -115,9 +115,11 @@ def _class_index(path, line: int, name: str, classes: ClassList, seldnet_names: 
                       "pass the dataset's class list (--classes)")
 
 
-def read_segments(path: str | Path, classes: ClassList | str | int | None = None) -> Segments:
-    """Read a DCASE2019 / SELDnet desc file or an L3DAS label file (recognised by its header)."""
-    lines, numbers = split_lines(read_text(path))
+def read_segments(path: str | Path, classes: ClassList | str | int | None = None,
+                  text: str | None = None) -> Segments:
+    """Read a DCASE2019 / SELDnet desc file or an L3DAS label file (recognised by its header); ``text``: the
+    file's content when the caller has read it already."""
+    lines, numbers = split_lines(read_text(path) if text is None else text)
     if not lines:
         raise FormatError(path, None, "empty file, expected a header row", "check the file")
     header = tuple(h.strip() for h in lines[0].split(","))
