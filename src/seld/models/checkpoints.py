@@ -2,8 +2,10 @@
 2023/2024 baseline weights.
 
 Our checkpoint is a ``torch.save`` dict ``{"format": "seld-model", "version": 1, "config": ...,
-"classes": [...] | None, "state_dict": ..., "metadata": {...}}``: ``config`` holds the arguments of
-:func:`seld.models.create_model`, so :func:`load_checkpoint` rebuilds the network from the file alone. Files are
+"classes": [...] | None, "task": {...} | None, "state_dict": ..., "metadata": {...}}``: ``config`` holds the
+arguments of :func:`seld.models.create_model`, so :func:`load_checkpoint` rebuilds the network from the file
+alone, and ``task`` the :class:`seld.task.TaskSpec` (audio format, front end, classes, output method) that
+rebuilds the front end and the decoder (:func:`seld.system.load_system`). Importers write a task too. Files are
 read with ``torch.load(weights_only=True)``; a foreign file that needs arbitrary unpickling is refused unless the
 caller trusts it (``allow_pickle=True``).
 
@@ -35,10 +37,11 @@ from seld.errors import ConfigError, FormatError, InputError
 from seld.models.backbones import cnn14_conformer, crnn, htsat, passt
 from seld.models.heads import TRACKWISE_METHODS
 from seld.models.registry import create_model, get_model_entry
+from seld.task import TaskSpec
 
 __all__ = ["save_checkpoint", "load_checkpoint", "Checkpoint", "ImportReport", "import_weights", "import_pseldnets",
            "convert_pseldnets_state", "import_audioset", "import_dcase_baseline", "convert_dcase_state",
-           "inflate_channels", "read_torch_file", "resolve_classes", "AUDIOSET_SOURCES", "DCASE_SOURCES"]
+           "inflate_channels", "read_torch_file", "resolve_classes", "imported_task", "AUDIOSET_SOURCES", "DCASE_SOURCES"]
 
 FORMAT = "seld-model"
 VERSION = 1
@@ -61,6 +64,7 @@ class Checkpoint:
     config: dict
     classes: list[str] | None
     metadata: dict
+    task: TaskSpec | None = None
 
 
 @dataclass
@@ -93,18 +97,24 @@ def _abbrev(keys: list[str], n: int = 6) -> str:
 
 # --- our format ------------------------------------------------------------------------------------------------
 
-def save_checkpoint(model: nn.Module, path: str | Path, classes=None, metadata: dict | None = None) -> Path:
-    """Write ``model`` (built by :func:`create_model`, possibly ``torch.compile``-d) with its config and class
-    list, atomically."""
+def save_checkpoint(model: nn.Module, path: str | Path, classes=None, metadata: dict | None = None,
+                    task: TaskSpec | None = None) -> Path:
+    """Write ``model`` (built by :func:`create_model`, possibly ``torch.compile``-d) with its config, class list
+    and task description, atomically. ``classes`` defaults to the task's."""
     model = getattr(model, "_orig_mod", model)  # unwrap torch.compile, whose keys carry "_orig_mod."
     config = getattr(model, "config", None)
     if not config:
         raise ConfigError("the model has no config: build it with seld.models.create_model")
+    if classes is None and task is not None:
+        classes = task.classes
     names = None if classes is None else [str(c) for c in classes]
     if names is not None and len(names) != model.num_classes:
         raise ConfigError(f"{len(names)} class names given for a model with {model.num_classes} classes")
+    if task is not None and list(task.classes) != names:
+        raise ConfigError("the class list differs from the task description's")
     path = Path(path)
     payload = {"format": FORMAT, "version": VERSION, "config": config, "classes": names,
+               "task": None if task is None else task.to_dict(),
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                "metadata": {"seld_version": __version__, **(metadata or {})}}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,7 +164,14 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise FormatError(path, None, f"cannot rebuild the model from its config: {err}",
                           "was it written by a newer seld?") from None
     _load_checked(model, raw["state_dict"], path, allowed_missing=lambda k: False)
-    info = Checkpoint(config=dict(raw["config"]), classes=raw.get("classes"), metadata=raw.get("metadata", {}))
+    task = raw.get("task")
+    if task is not None:
+        try:
+            task = TaskSpec.from_dict(task, where=f"{path}: task description")
+        except ConfigError as err:
+            raise FormatError(path, None, str(err), "re-save the model with this seld") from None
+    info = Checkpoint(config=dict(raw["config"]), classes=raw.get("classes"), metadata=raw.get("metadata", {}),
+                      task=task)
     return model.to(map_location), info
 
 
@@ -497,11 +514,13 @@ def resolve_classes(spec) -> list[str] | None:
 
 def import_weights(src: str | Path, out: str | Path, source: str, *, backbone: str | None = None,
                    method: str | None = None, num_classes: int | None = None, classes=None, target_classes=None,
-                   in_channels: int | None = None, allow_pickle: bool = False) -> tuple[nn.Module, ImportReport]:
+                   in_channels: int | None = None, allow_pickle: bool = False,
+                   sample_rate: int = 24000) -> tuple[nn.Module, ImportReport]:
     """Convert PSELDNets (``source="pseldnets"``), AudioSet (``panns``, ``htsat``, ``passt``) or DCASE baseline
     (``dcase2023``, ``dcase2024``) weights into a seld checkpoint at ``out``. ``classes`` names the model's
     classes; ``target_classes`` re-initialises the head for another class list (transfer learning) and is stored
-    instead."""
+    instead. The checkpoint carries the task description of :func:`imported_task` (``sample_rate``: 32000 for
+    L3DAS22 fine-tunes)."""
     names = resolve_classes(classes)
     if names is not None:
         if num_classes is not None and num_classes != len(names):
@@ -529,5 +548,33 @@ def import_weights(src: str | Path, out: str | Path, source: str, *, backbone: s
         model.reset_head(len(target))
         names = target
         report.reinitialised = sorted({*report.reinitialised, *(f"head.{k}" for k in model.head.state_dict())})
-    save_checkpoint(model, out, classes=names, metadata={"imported_from": source, "source_file": Path(src).name})
+    task = imported_task(model, source, names, sample_rate)
+    save_checkpoint(model, out, task=task, metadata={"imported_from": source, "source_file": Path(src).name})
     return model, report
+
+
+#: (source family, input channels, bins) -> (array, front end) of the published systems
+_FRONTENDS = {("pseldnets", 7, 64): ("foa", "logmel_iv"), ("pseldnets", 4, 64): ("foa", "logmel"),
+              ("dcase", 7, 64): ("foa", "logmel_iv_dcase"), ("dcase", 10, 64): ("mic", "logmel_gcc"),
+              ("dcase", 7, 382): ("mic", "salsa_lite")}
+
+
+def imported_task(model: nn.Module, source: str, classes: list[str] | None, sample_rate: int = 24000) -> TaskSpec:
+    """The task description of imported weights: the front end their authors trained with (read from the input
+    channels and bins), 10 s chunks for PSELDNets and AudioSet, 5 s for the DCASE baselines. Without ``classes``
+    the classes are named by number (``class0`` ...)."""
+    family = "dcase" if source in DCASE_SOURCES else "pseldnets"
+    key = (family, model.in_channels, model.n_freq)
+    if key not in _FRONTENDS:
+        raise ConfigError(f"cannot tell the front end of a {source} model with {model.in_channels} input channels x "
+                          f"{model.n_freq} bins; known inputs: "
+                          + ", ".join(f"{c} x {f} ({fe})" for (fam, c, f), (_, fe) in _FRONTENDS.items() if fam == family))
+    array, frontend = _FRONTENDS[key]
+    if classes is None:
+        from seld.formats import get_classes
+
+        classes = list(get_classes(model.num_classes))
+    options = {"distance": True} if getattr(model, "distance", False) else {}
+    return TaskSpec(classes=classes, sample_rate=int(sample_rate), array=array,
+                    channel_convention="acn-sn3d" if array == "foa" else "dcase-tetra", frontend=frontend,
+                    method=model.method, method_options=options, chunk_seconds=5.0 if family == "dcase" else 10.0)

@@ -61,15 +61,17 @@ def models(pattern: str, num_classes: int, counts: bool, as_json: bool) -> None:
 @click.option("--target-classes", default=None,
               help="Re-initialise the head for this class list (name, count or file) to fine-tune on it.")
 @click.option("--in-channels", type=int, default=None, help="Input channels of the new model (AudioSet only).")
+@click.option("--sample-rate", type=click.IntRange(min=1), default=24000,
+              help="Sample rate the weights were trained at, written to the task description (32000 for L3DAS22).")
 @click.option("--trust-pickle", is_flag=True,
               help="Allow SRC to unpickle arbitrary objects (only for files from a trusted origin).")
 def import_weights(src: Path, out: Path, source: str, backbone: str | None, method: str | None,
                    num_classes: int | None, classes: str | None, target_classes: str | None, in_channels: int | None,
-                   trust_pickle: bool) -> None:
+                   sample_rate: int, trust_pickle: bool) -> None:
     """Convert the weights in SRC into a seld checkpoint OUT that `seld` can rebuild from the file alone."""
     model, report = _import_weights(src, out, source, backbone=backbone, method=method, num_classes=num_classes,
                                     classes=classes, target_classes=target_classes, in_channels=in_channels,
-                                    allow_pickle=trust_pickle)
+                                    allow_pickle=trust_pickle, sample_rate=sample_rate)
     click.echo(report.summary())
     click.echo(f"wrote {out}: {model.config['name']} {model.method}, {model.num_classes} classes, "
                f"{model.in_channels} input channels")
