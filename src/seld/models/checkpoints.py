@@ -147,10 +147,27 @@ def read_torch_file(path: str | Path, allow_pickle: bool = False) -> dict:
     return obj
 
 
+#: key under which `seld train` stores our header inside a Lightning checkpoint
+TRAINING_KEY = "seld"
+
+
+def training_checkpoint_view(raw: dict) -> dict:
+    """A Lightning checkpoint written by ``seld train`` (optimiser and loop state for resuming, plus our header
+    under :data:`TRAINING_KEY` naming the prefix of the network's weights) seen as our format; other dicts
+    unchanged."""
+    header = raw.get(TRAINING_KEY)
+    if not isinstance(header, dict) or not isinstance(raw.get("state_dict"), dict):
+        return raw
+    prefix = str(header.get("prefix", ""))
+    state = {k[len(prefix):]: v for k, v in raw["state_dict"].items() if k.startswith(prefix)}
+    return {**{k: v for k, v in header.items() if k != "prefix"}, "state_dict": state}
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[nn.Module, Checkpoint]:
-    """Rebuild the model stored in a seld checkpoint and load its weights (strictly)."""
+    """Rebuild the model stored in a seld checkpoint (or a ``seld train`` checkpoint) and load its weights
+    (strictly)."""
     path = Path(path)
-    raw = read_torch_file(path)
+    raw = training_checkpoint_view(read_torch_file(path))
     if raw.get("format") != FORMAT or "config" not in raw or "state_dict" not in raw:
         raise FormatError(path, None, "not a seld model checkpoint",
                           "convert foreign weights with `seld import` first")
