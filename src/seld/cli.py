@@ -2,7 +2,8 @@
 
 Each subcommand lives next to the code it drives (``seld.metrics.cli``, ``seld.synth.cli``, ...) and is a thin
 mirror of one public function. Subcommands are imported only when invoked, so ``seld evaluate`` starts without
-importing torch. A :class:`~seld.errors.SeldError` is printed on one line and the process exits with status 2.
+importing torch. A :class:`~seld.errors.SeldError` is printed on one line and the process exits with status 2; so are the
+file-system and decoding errors that no reader anticipated (:func:`seld.errors.as_user_error`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import click
 
 from seld import __version__
-from seld.errors import SeldError
+from seld.errors import SeldError, as_user_error
 
 #: subcommand name -> ("module:attribute" of its click command, one-line help shown by ``seld --help``).
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -23,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("seld.synth.cli:synth", "Synthesise a spatial SELD dataset (FOA / MIC audio + labels)."),
     "models": ("seld.models.cli:models", "List the registered model architectures and methods."),
     "import": ("seld.models.cli:import_weights", "Convert PSELDNets / AudioSet checkpoints into seld checkpoints."),
+    "train": ("seld.train.cli:train", "Train a SELD model from a Hydra experiment (experiment=quick data.root=DIR)."),
+    "finetune": ("seld.train.cli:finetune", "Fine-tune a checkpoint on another dataset (new head, AdapterBit, LoRA)."),
 }
 
 
@@ -69,6 +72,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except click.exceptions.Exit as err:
         sys.exit(err.exit_code)
+    except (OSError, UnicodeError, MemoryError) as err:
+        user = as_user_error(err)
+        if user is None:  # pragma: no cover - as_user_error knows every type caught here
+            raise
+        click.echo(f"error: {user}", err=True)
+        sys.exit(2)
     sys.exit(rv if isinstance(rv, int) else 0)
 
 

@@ -156,12 +156,20 @@ def test_l3das22_label_files_against_position_predictions(tmp_path, capsys):
     assert json.loads(out)["F"] == pytest.approx(2 / 3, abs=1e-6)
 
 
-def test_centimetre_distances_in_predictions_are_flagged(tmp_path, capsys, caplog):
-    # a DCASE2024 label file used as a prediction holds centimetres where the scorer expects metres
+def test_centimetre_distances_in_predictions_are_refused_unless_the_unit_is_given(tmp_path, capsys):
+    """Issue 9: a DCASE2024 label file (dist in cm, as `seld synth` writes) used as a prediction scored F 0 with
+    only a warning and exit 0. Now it is an error naming the file, and --pred-dist-unit cm reads it as such."""
     (tmp_path / "ref").mkdir()
     (tmp_path / "pred").mkdir()
     (tmp_path / "ref" / "a.csv").write_text("0,1,0,10,0,150\n1,1,0,10,0,150\n")
     (tmp_path / "pred" / "a.csv").write_text("0,1,0,10,0,150\n1,1,0,10,0,150\n")
-    with caplog.at_level(logging.WARNING):
-        _run(["evaluate", tmp_path / "ref", tmp_path / "pred", "--metric", "dcase2024", "--json"], capsys)
-    assert "look like centimetres" in caplog.text and "a.csv" in caplog.text
+    args = ["evaluate", tmp_path / "ref", tmp_path / "pred", "--metric", "dcase2024", "--average", "micro", "--json"]
+    err = _fail(args, capsys)
+    assert "look like centimetres" in err and "a.csv" in err and "--pred-dist-unit cm" in err
+    out, _ = _run(args + ["--pred-dist-unit", "cm"], capsys)
+    result = json.loads(out)
+    assert result["F"] == pytest.approx(1.0) and result["DE"] == pytest.approx(0.0)
+    out, _ = _run(args + ["--pred-dist-unit", "m"], capsys)   # explicitly metres: scored as given
+    assert json.loads(out)["DE"] == pytest.approx(148.5)
+    assert "--pred-dist-unit is for --metric dcase2024" in _fail(
+        ["evaluate", tmp_path / "ref", tmp_path / "pred", "--metric", "dcase2023", "--pred-dist-unit", "cm"], capsys)

@@ -33,7 +33,13 @@ from seld.formats.events import Events
 from seld.formats.table import parse_numeric, read_text, split_lines, write_text_atomic
 from seld.geometry import polar_to_unit, unit_to_polar
 
-__all__ = ["LAYOUTS", "LABEL_FORMATS", "read_frame_file", "write_frame_file", "detect_layout"]
+__all__ = ["LAYOUTS", "LABEL_FORMATS", "read_frame_file", "write_frame_file", "detect_layout", "MAX_FRAMES",
+           "MAX_TRACKS"]
+
+#: frame indices read from files stay below this (10 million frames: 11.6 days at 100 ms, 55 hours at 20 ms)
+MAX_FRAMES = 10_000_000
+#: track / source ids stay below this
+MAX_TRACKS = 1_000_000
 
 #: layout name -> number of columns
 LAYOUTS: dict[str, int] = {"polar": 5, "polar-dist": 6, "cartesian": 6, "cartesian-dist": 7, "polar4": 4,
@@ -56,13 +62,13 @@ def detect_layout(values: np.ndarray, reference: bool) -> str:
     return _AUTO_BY_COLUMNS[ncol]
 
 
-def _check_int(path, values, numbers, col: int, name: str, lo: int = 0, hi: int | None = None) -> np.ndarray:
+def _check_int(path, values, numbers, col: int, name: str, lo: int = 0, hi: int | None = None,
+               fix: str | None = None) -> np.ndarray:
     v = values[:, col]
     bad = (v != np.rint(v)) | (v < lo) | ((v >= hi) if hi is not None else False)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         rng = f"an integer >= {lo}" if hi is None else f"an integer in [{lo}, {hi - 1}]"
-        fix = "pass the right class list (--classes)" if name == "class" and hi is not None else None
         raise FormatError(path, numbers[i], f"{name} {v[i]:g} is not {rng}", fix)
     return v.astype(np.int64)
 
@@ -99,10 +105,14 @@ def read_frame_file(path: str | Path, layout: str = "auto", *, reference: bool =
     if layout == "auto":
         layout = detect_layout(values, reference)
     num_classes = None if classes is None else len(get_classes(classes))
-    frame = _check_int(path, values, numbers, 0, "frame")
-    cls = _check_int(path, values, numbers, 1, "class", 0, num_classes)
+    frame = _check_int(path, values, numbers, 0, "frame", 0, MAX_FRAMES,
+                       f"frames are counted from 0 in {frame_len * 1000:g} ms steps; seld reads recordings of up to "
+                       f"{MAX_FRAMES:,} frames")
+    cls = _check_int(path, values, numbers, 1, "class", 0, num_classes,
+                     "pass the right class list (--classes)" if num_classes is not None else None)
     has_track = layout not in ("polar4", "l3das")
-    track = _check_int(path, values, numbers, 2, "track") if has_track else np.zeros(len(frame), np.int64)
+    track = (_check_int(path, values, numbers, 2, "track", 0, MAX_TRACKS) if has_track
+             else np.zeros(len(frame), np.int64))
     rest = values[:, 3:] if has_track else values[:, 2:]
     dist = None
     if layout.startswith("polar"):
@@ -111,6 +121,10 @@ def read_frame_file(path: str | Path, layout: str = "auto", *, reference: bool =
         xyz = polar_to_unit(rest[:, 0], rest[:, 1])
     else:
         vec = rest[:, :3]
+        if (np.abs(vec) > 1e5).any():  # 100 km: no position or vector of a SELD file is that large
+            i = int(np.flatnonzero((np.abs(vec) > 1e5).any(axis=1))[0])
+            raise FormatError(path, numbers[i], f"coordinate beyond 1e5 in {lines[i]!r}",
+                              "check the column order and units of the file (or force --pred-format)")
         norm = np.linalg.norm(vec, axis=1)
         if (norm == 0).any():
             i = int(np.flatnonzero(norm == 0)[0])
@@ -120,7 +134,7 @@ def read_frame_file(path: str | Path, layout: str = "auto", *, reference: bool =
         if layout == "l3das":
             dist = norm
     if layout.endswith("-dist"):
-        _check_range(path, values, numbers, values.shape[1] - 1, "distance", 0, np.inf)
+        _check_range(path, values, numbers, values.shape[1] - 1, "distance", 0, 1e7 if reference else 1e5)
         dist = rest[:, -1] / (100.0 if reference else 1.0)
     return Events(frame, cls, track, xyz, dist, frame_len=frame_len, n_frames=n_frames,
                   meta={"path": str(path), "layout": layout})

@@ -22,6 +22,7 @@ import numpy as np
 from seld.errors import ConfigError, FormatError
 from seld.formats.classes import ClassList, get_classes
 from seld.formats.events import Events
+from seld.formats.frames import MAX_FRAMES
 from seld.formats.table import format_number, parse_numeric, read_text, split_lines, write_text_atomic
 from seld.geometry import normalize, polar_to_unit, unit_to_polar
 
@@ -46,6 +47,7 @@ class Segments:
         extra: other numeric columns by name (moving sources: ``ele_dir``, ``azi_dir``, ``ang_vel`` in deg/s;
             L3DAS: ``File`` if present is kept as text in ``text_columns``).
         float_columns: numeric columns written with a decimal point in the file (``1.0`` stays ``1.0``).
+        path: the file read (named in errors), if any.
     """
 
     kind: str
@@ -59,6 +61,7 @@ class Segments:
     extra: dict[str, np.ndarray] = field(default_factory=dict)
     text_columns: dict[str, list[str]] = field(default_factory=dict)
     float_columns: frozenset[str] = frozenset()
+    path: str | None = None
 
     def __len__(self) -> int:
         return len(self.cls)
@@ -74,14 +77,23 @@ class Segments:
         """
         if self.kind == "dcase2019":
             fl = 0.02 if frame_len is None else frame_len
+            if not (np.isfinite(fl) and fl > 0):
+                raise ConfigError(f"frame_len must be a positive number of seconds, got {frame_len!r}")
             rate = round(1.0 / fl) if abs(1.0 / fl - round(1.0 / fl)) < 1e-9 else 1.0 / fl
             start = np.floor(self.onset * rate).astype(np.int64)  # times x frame rate, as the official code
             stop = np.ceil(self.offset * rate).astype(np.int64) + 1
             n_frames = 3000 if n_frames is None and frame_len is None else n_frames
         else:
             fl = 0.1 if frame_len is None else frame_len
+            if not (np.isfinite(fl) and fl > 0):
+                raise ConfigError(f"frame_len must be a positive number of seconds, got {frame_len!r}")
             start = np.rint(self.onset / fl).astype(np.int64)
             stop = np.rint(self.offset / fl).astype(np.int64)
+        if len(self) and int(stop.max()) > MAX_FRAMES:
+            i = int(np.argmax(stop))
+            raise FormatError(self.path, None, f"the event ending at {self.offset[i]:g} s reaches frame {int(stop[i]):,} "
+                              f"of {fl:g} s; seld reads recordings of up to {MAX_FRAMES:,} frames",
+                              "check the times of the file and the frame length")
         lengths = np.maximum(stop - start, 0)
         row = np.repeat(np.arange(len(self)), lengths)
         offset_in_event = np.arange(row.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -157,17 +169,44 @@ def read_segments(path: str | Path, classes: ClassList | str | int | None = None
     bad = np.flatnonzero((onset < 0) | (offset < onset))
     if bad.size:
         raise FormatError(path, body_no[int(bad[0])], "end time before start time or negative time")
+    _check_range(path, body_no, offset, "end time", 0, MAX_SECONDS, "seconds; seld reads recordings of up to a week")
     if kind == "dcase2019":
+        _check_range(path, body_no, col["ele"], "elevation", -90, 90, "degrees")
+        _check_range(path, body_no, col["azi"], "azimuth", -360, 360, "degrees")
+        _check_range(path, body_no, col["dist"], "distance", 0, 1e5, "metres")
+        if "ang_vel" in col:
+            _check_range(path, body_no, col["ang_vel"], "ang_vel", -3600, 3600, "degrees per second")
+        for name in ("ele_dir", "azi_dir"):
+            if name in col:
+                _check_range(path, body_no, col[name], name, -1, 1, "a sense of rotation")
         xyz, dist = polar_to_unit(col["azi"], col["ele"]), col["dist"]
         extra = {k: col[k] for k in _MOVING if k in col}
         text = {}
     else:
+        for name in ("X", "Y", "Z"):
+            _check_range(path, body_no, col[name], name, -1e5, 1e5, "metres")
         pos = np.stack([col["X"], col["Y"], col["Z"]], axis=1)
         xyz, dist = normalize(pos), np.linalg.norm(pos, axis=1)
+        zero = np.flatnonzero(dist == 0)
+        if zero.size:
+            raise FormatError(path, body_no[int(zero[0])], "position (0, 0, 0) has no direction",
+                              "positions are in metres from the microphone")
         extra = {h: col[h] for h in col if h not in _L3DAS_REQUIRED}
         text = {"File": [row[header.index("File")].strip() for row in cells]} if "File" in header else {}
     floats = frozenset(header[i] for i in num_idx if any("." in row[i] for row in cells))
-    return Segments(kind, names, cls, onset, offset, xyz, dist, header, extra, text, floats)
+    return Segments(kind, names, cls, onset, offset, xyz, dist, header, extra, text, floats, str(path))
+
+
+#: event times read from files stay below this (seconds; one week)
+MAX_SECONDS = 7 * 24 * 3600.0
+
+
+def _check_range(path, numbers, v: np.ndarray, name: str, lo: float, hi: float, unit: str) -> None:
+    bad = np.flatnonzero((v < lo) | (v > hi))
+    if bad.size:
+        i = int(bad[0])
+        raise FormatError(path, numbers[i], f"{name} {v[i]:g} outside [{lo:g}, {hi:g}] ({unit})",
+                          "check the column order and units of the file")
 
 
 def write_segments(path: str | Path, seg: Segments) -> None:

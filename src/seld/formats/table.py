@@ -8,29 +8,19 @@ line so that the error message can name it.
 from __future__ import annotations
 
 import itertools
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from seld.errors import FormatError, InputError
+from seld.errors import FormatError
+from seld.userio import atomic_write, read_user_text
 
 __all__ = ["read_text", "parse_numeric", "write_text_atomic", "format_number"]
 
 
 def read_text(path: str | Path) -> str:
-    """The file's text; a clear error when it is missing, a folder, or not UTF-8 text."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(p, "file not found", "check the path")
-    if p.is_dir():
-        raise InputError(p, "is a folder, expected a CSV file")
-    try:
-        return p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise FormatError(p, None, f"not a UTF-8 text file ({err.reason} at byte {err.start})",
-                          "give a CSV label or prediction file") from None
+    """The file's text; a clear error when it is missing, a folder, unreadable, or not UTF-8 text."""
+    return read_user_text(path, "CSV file", "give a CSV label or prediction file")
 
 
 def split_lines(text: str) -> tuple[list[str], np.ndarray]:
@@ -84,12 +74,31 @@ def _raise_first_error(path, lines: list[str], numbers: np.ndarray, allowed_colu
         raise FormatError(path, numbers[i], f"{ncols[i]} columns where the file's first row has {first}",
                           "every row must have the same number of columns")
     for ln, no in zip(lines, numbers):
+        try:
+            np.loadtxt([ln], delimiter=",", ndmin=2, dtype=np.float64, comments=None)
+            continue
+        except ValueError:
+            pass
         for cell in ln.split(","):
-            try:
-                float(cell)
-            except ValueError:
-                raise FormatError(path, no, f"{cell.strip()!r} is not a number") from None
+            if not _is_number(cell):
+                fix = None
+                if any(ch.isalpha() for ch in cell):
+                    fix = ("a frame list holds only numbers; a DCASE2019 / SELDnet event list starts with the header "
+                           "sound_event_recording,start_time,end_time,ele,azi,dist and an L3DAS one with "
+                           "File,Start,End,Class,X,Y,Z")
+                raise FormatError(path, no, f"{cell.strip()!r} is not a number", fix) from None
+        raise FormatError(path, no, f"cannot read {ln!r} as numbers")
     raise FormatError(path, None, "cannot parse the file as a numeric table")  # pragma: no cover
+
+
+def _is_number(cell: str) -> bool:
+    """Whether numpy's parser reads ``cell`` as one number (the rule of the fast path)."""
+    if not cell.strip():
+        return False
+    try:
+        return np.loadtxt([cell], delimiter=",", ndmin=1, dtype=np.float64, comments=None).size == 1
+    except ValueError:
+        return False
 
 
 def _alternatives(cols: tuple[int, ...]) -> str:
@@ -104,17 +113,5 @@ def format_number(x: float) -> str:
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write text to ``path`` through a temporary file in the same folder and a rename."""
-    p = Path(path)
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    except OSError as err:
-        raise InputError(p, f"cannot write here ({err.strerror})", "choose a writable output folder") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write text to ``path`` through a temporary file in the same folder and a rename (plain file mode)."""
+    atomic_write(path, text)

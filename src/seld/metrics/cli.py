@@ -15,7 +15,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from seld.errors import ConfigError, InputError
+from seld.cli_types import Finite
+from seld.errors import ConfigError, FormatError, InputError
 from seld.formats.classes import get_classes
 from seld.formats.io import PREDICTION_FORMAT_NAMES, read_labels, read_predictions
 from seld.metrics.result import SeldResult
@@ -85,18 +86,22 @@ def _format_table(result: SeldResult) -> str:
 @click.option("--pred-format", type=click.Choice(PREDICTION_FORMAT_NAMES), default=None,
               help="Prediction file layout; default: recognised from the columns (dcase2019: 20 ms "
                    "frame,class,azi,ele; l3das22: frame,class,x,y,z).")
-@click.option("--frame-len", type=float, default=None, metavar="SECONDS",
+@click.option("--frame-len", type=Finite(1e-4, 10.0), default=None, metavar="SECONDS",
               help="seldnet only, required: label frame length, the STFT hop of SELDnet's features "
                    "(e.g. 0.005804988662131519 = 256 / 44100 for nfft 512 at 44.1 kHz).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (NaN as null).")
+@click.option("--pred-dist-unit", type=click.Choice(["m", "cm"]), default=None,
+              help="Unit of prediction distances (dcase2024): m, as the official scorer reads them, or cm, as "
+                   "reference label files (and `seld synth`) write them; default m, and distances that look like "
+                   "cm are an error.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (undefined values as null).")
 @click.option("--per-class", is_flag=True,
               help="Add class-wise values to the JSON object (the table always shows them).")
 @click.option("--jackknife", is_flag=True, help="Add leave-one-file-out 95 % confidence intervals.")
 @click.option("--fix-quirks", is_flag=True,
               help="Correct the official scorers' known quirks instead of reproducing them (see the docs).")
 def evaluate(ref_dir: Path, pred_dir: Path, metric: str, average: str | None, classes: str | None,
-             pred_format: str | None, frame_len: float | None, as_json: bool, per_class: bool, jackknife: bool,
-             fix_quirks: bool) -> None:
+             pred_format: str | None, frame_len: float | None, pred_dist_unit: str | None, as_json: bool,
+             per_class: bool, jackknife: bool, fix_quirks: bool) -> None:
     """Score the predictions in PRED_DIR against the references in REF_DIR (files pair up by name).
 
     A reference without a prediction counts as an empty prediction (with a warning); a prediction without a
@@ -105,8 +110,8 @@ def evaluate(ref_dir: Path, pred_dir: Path, metric: str, average: str | None, cl
     if (metric == "seldnet") != (frame_len is not None):
         raise ConfigError("--frame-len is required with --metric seldnet and only allowed with it (the other "
                           "metrics have their fixed frame length)")
-    if frame_len is not None and not frame_len > 0:
-        raise ConfigError(f"--frame-len must be a positive number of seconds, not {frame_len}")
+    if pred_dist_unit is not None and metric != "dcase2024":
+        raise ConfigError("--pred-dist-unit is for --metric dcase2024, the only metric that scores distances")
     class_list = default_classes(metric) if classes is None else get_classes(classes)
     ref_paths, pred_paths = find_csv(ref_dir), find_csv(pred_dir)
     if not ref_paths:
@@ -121,17 +126,27 @@ def evaluate(ref_dir: Path, pred_dir: Path, metric: str, average: str | None, cl
         # SELDnet desc event lists become frames of the given length; other files keep their own
         ev = read_labels(path, fmt="seldnet" if metric == "seldnet" else "auto", classes=class_list,
                          frame_len=frame_len if metric == "seldnet" else None)
+        if metric == "dcase2019" and "layout" in ev.meta and len(ev) == 0:
+            # an empty file read as a frame list: a DCASE2019 event list always has its header
+            raise FormatError(path, None, "empty reference file (no header, no events)",
+                              "a DCASE2019 event list starts with the header "
+                              "sound_event_recording,start_time,end_time,ele,azi,dist")
         ev.meta.setdefault("path", str(path))
         refs[stem] = ev
     for stem, path in pred_paths.items():
         preds[stem] = read_predictions(path, fmt=fmt, classes=class_list, frame_len=frame_len)
         dist = preds[stem].dist
-        if metric == "dcase2024" and dist is not None and len(dist) and np.median(dist) > 30.0:
-            log.warning("%s: predicted distances (median %.0f) look like centimetres; the DCASE2024 scorer "
-                        "reads prediction distances in metres", path, np.median(dist))
+        if metric == "dcase2024" and dist is not None and len(dist):
+            if pred_dist_unit == "cm":
+                preds[stem].dist = dist / 100.0
+            elif pred_dist_unit is None and np.median(dist) > 30.0:
+                raise InputError(path, f"predicted distances (median {np.median(dist):.0f}) look like centimetres, "
+                                       "but the DCASE2024 scorer reads prediction distances in metres",
+                                 "pass --pred-dist-unit cm for a file in the reference layout (frame,class,source,"
+                                 "azi,ele,dist_cm), or --pred-dist-unit m if they really are metres")
     result = score(refs, preds, metric, average=average, classes=class_list, jackknife=jackknife,
                    fix_quirks=fix_quirks, frame_len=frame_len)
     if as_json:
-        click.echo(json.dumps(result.to_dict(per_class=per_class)))
+        click.echo(json.dumps(result.to_dict(per_class=per_class), allow_nan=False))
     else:
         click.echo(_format_table(result))

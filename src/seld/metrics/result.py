@@ -14,9 +14,10 @@ OVERALL_KEYS = ("ER", "F", "LE", "LR", "SELD")
 
 
 def _num(x) -> float | None:
-    """A JSON-safe float: NaN becomes None."""
+    """A JSON-safe float: NaN and infinities (undefined values, e.g. an error rate without reference events)
+    become None."""
     x = float(x)
-    return None if math.isnan(x) else x
+    return x if math.isfinite(x) else None
 
 
 @dataclass
@@ -63,7 +64,7 @@ class SeldResult:
         return out
 
     def to_dict(self, per_class: bool = False) -> dict:
-        """A JSON-ready dict: ``metric``, ``average``, ``files``, the overall values (NaN -> None), ``ci`` when
+        """A JSON-ready dict: ``metric``, ``average``, ``files``, the overall values (NaN and infinities -> None), ``ci`` when
         intervals were computed, and with ``per_class`` a ``per_class`` mapping class name -> values (and
         ``per_class_ci``)."""
         out: dict = {"metric": self.metric, "average": self.average, "files": self.files}

@@ -6,16 +6,14 @@ finds. Errors about unwritable places are user errors that name the path.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from seld.errors import InputError
+from seld.userio import atomic_path, os_error, read_user_text
 
 __all__ = ["atomic_path", "write_audio", "write_json", "write_npy", "read_json", "ensure_dir", "AUDIO_TYPES"]
 
@@ -28,26 +26,13 @@ def ensure_dir(path: str | Path) -> Path:
     p = Path(path)
     try:
         p.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(p, "is a file, expected a folder", "choose another location") from None
     except OSError as err:
-        raise InputError(p, f"cannot create this folder ({err.strerror})", "choose a writable location") from None
+        raise os_error(p, err, "cannot create this folder") from None
     if not os.access(p, os.W_OK):
         raise InputError(p, "folder is not writable", "choose a writable location or fix its permissions")
     return p
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success it is renamed to ``path``, on failure removed."""
-    p = Path(path)
-    ensure_dir(p.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=f".tmp{p.suffix}", dir=p.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_audio(path: str | Path, audio: np.ndarray, fs: int, kind: str | None = None) -> None:
@@ -81,11 +66,11 @@ def write_json(path: str | Path, obj) -> None:
         tmp.write_text(json.dumps(obj, indent=1, sort_keys=False) + "\n", encoding="utf-8")
 
 
-def read_json(path: str | Path) -> dict:
+def read_json(path: str | Path, fix: str = "delete it and rerun the command that wrote it"):
+    """The JSON value in a file; errors name the file."""
     p = Path(path)
+    text = read_user_text(p, "JSON file", fix)
     try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(p, "file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError(p, f"not a valid JSON file ({err})", "delete it and rerun the command that wrote it") from None
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as err:
+        raise InputError(p, f"not a valid JSON file ({err})", fix) from None
