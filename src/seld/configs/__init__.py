@@ -1,0 +1,1 @@
+"""Hydra configs of `seld train` (see train.yaml)."""

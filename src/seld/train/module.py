@@ -1,0 +1,193 @@
+"""The LightningModule: one :class:`~seld.system.SeldSystem` trained with its method's loss.
+
+A training step runs, on the training device: waveform augmentations, the front end (no gradient), feature
+augmentations, then the targets of the output method are encoded from the (augmented) events, and the loss is
+taken. Validation decodes each chunk, puts the chunks of a recording back together and scores the whole set
+with the DCASE metric of the dataset (gathered from every rank first, so that several processes give exactly
+the single-process numbers).
+
+Reproducibility: every random draw of a step (augmentations) comes from a generator seeded by (run seed, rank,
+global step), and the global torch generator (dropout) is reseeded at each epoch start from (run seed, rank,
+epoch), so a run resumed from an epoch-end checkpoint ends with the weights of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+import lightning as L
+import numpy as np
+import torch
+
+from seld import __version__
+from seld.data.batch import LabelledBatch
+from seld.formats import Events
+from seld.models.checkpoints import FORMAT, TRAINING_KEY, VERSION
+from seld.system import SeldSystem
+
+__all__ = ["SeldLitModule", "mixed_seed"]
+
+log = logging.getLogger(__name__)
+
+#: name of the system attribute in the module (its weights' prefix in Lightning checkpoints)
+_PREFIX = "system.model."
+
+
+def mixed_seed(*parts: int) -> int:
+    """A 63-bit seed from integers (NumPy's SeedSequence mixing), stable across machines."""
+    return int(np.random.SeedSequence([int(p) & 0xFFFFFFFF for p in parts]).generate_state(2, np.uint64)[0] >> 1)
+
+
+class SeldLitModule(L.LightningModule):
+    """Training, validation and checkpointing of a :class:`SeldSystem`.
+
+    Args:
+        system: front end + network + method of the task.
+        optimizer: ``{"name": "adamw"|"adam"|"sgd", "lr": ..., "weight_decay": ..., "scheduler": {"name":
+            "step", "step_size": ..., "gamma": ...} | {"name": "none"}}``.
+        augment: an augmentation chain (``apply_wave`` / ``apply_features``) or ``None``.
+        metric, average: DCASE metric of validation (``dcase2024`` is used when the task predicts distance).
+        threshold: activity threshold(s) of the decoder in validation.
+        seed: run seed.
+        metadata: extra facts written into every checkpoint (experiment name, data, ...).
+    """
+
+    def __init__(self, system: SeldSystem, optimizer: dict, augment=None, metric: str = "dcase2023",
+                 average: str = "macro", threshold=0.5, seed: int = 0, metadata: dict | None = None):
+        super().__init__()
+        self.system = system
+        self.optimizer_cfg = dict(optimizer)
+        self.augment = augment
+        self.metric = "dcase2024" if system.task.distance else metric
+        self.average = average
+        self.threshold = threshold
+        self.seed = int(seed)
+        self.metadata = dict(metadata or {})
+        self._valid_parts: list[tuple[int, int, Events]] = []
+
+    @property
+    def task(self):
+        return self.system.task
+
+    # ------------------------------------------------------------------------------------------------- steps
+    def transfer_batch_to_device(self, batch, device, dataloader_idx):
+        """Only the audio moves; events stay NumPy tables on the host."""
+        lb, where = batch
+        return lb.replace(audio=lb.audio.to(device, non_blocking=True)), where
+
+    def _targets(self, lb: LabelledBatch):
+        method, t, k = self.system.method, self.task.chunk_label_frames, self.task.num_classes
+        target = method.collate([method.encode(ev, t, k, activity=act) for ev, act in zip(lb.events, lb.activity)])
+        if isinstance(target, dict):
+            return {key: v.to(self.device) for key, v in target.items()}
+        return target.to(self.device)
+
+    def _features(self, audio: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.system.features(audio)
+
+    def on_train_epoch_start(self) -> None:
+        torch.manual_seed(mixed_seed(self.seed, 1, self.global_rank, self.current_epoch))
+
+    def training_step(self, batch, batch_idx):
+        lb, _ = batch
+        gen = torch.Generator().manual_seed(mixed_seed(self.seed, 2, self.global_rank, self.global_step))
+        if self.augment is not None:
+            lb = self.augment.apply_wave(lb, gen)
+        lb = lb.replace(features=self._features(lb.audio), audio=None)
+        if self.augment is not None:
+            lb = self.augment.apply_features(lb, gen)
+        terms = self.system.method.loss_terms(self.system.model(lb.features), self._targets(lb))
+        self.log_dict({f"train/{k}": v.detach() for k, v in terms.items()}, prog_bar=False, on_step=True,
+                      on_epoch=True, batch_size=len(lb))
+        self.log("loss", terms["loss"].detach(), prog_bar=True, logger=False, batch_size=len(lb))
+        return terms["loss"]
+
+    # ---------------------------------------------------------------------------------------------- validation
+    def on_validation_epoch_start(self) -> None:
+        self._valid_parts = []
+
+    def validation_step(self, batch, batch_idx):
+        lb, where = batch
+        out = self.system.model(self._features(lb.audio))
+        terms = self.system.method.loss_terms(out, self._targets(lb))
+        self.log("val/loss", terms["loss"], sync_dist=True, batch_size=len(lb))
+        decoded = self.system.decode(out, self.threshold)
+        for (rec, frame), ev in zip(where.tolist(), decoded):
+            self._valid_parts.append((rec, frame, ev))
+
+    def on_validation_epoch_end(self) -> None:
+        parts = self._valid_parts
+        if self.trainer.world_size > 1:
+            gathered = [None] * self.trainer.world_size
+            torch.distributed.all_gather_object(gathered, parts)
+            parts = [p for rank_parts in gathered for p in rank_parts]
+        dm = self.trainer.datamodule
+        if dm is None or not parts:
+            return
+        result = score_chunks(parts, dm.valid_references(), dm.valid_ids(), self.metric, self.average,
+                              self.task.num_classes)
+        values = {k: v for k, v in result.overall().items() if v is not None and np.isfinite(v)}
+        # every rank holds every value: logged without a further reduction
+        self.log_dict({f"val/{k}": float(v) for k, v in values.items()}, prog_bar=False)
+        if "SELD" in values:
+            self.log("SELD", float(values["SELD"]), prog_bar=True, logger=False)
+
+    # ------------------------------------------------------------------------------------------- optimisation
+    def configure_optimizers(self):
+        cfg = dict(self.optimizer_cfg)
+        params = [p for p in self.system.model.parameters() if p.requires_grad]
+        name = cfg.pop("name", "adamw")
+        sched = dict(cfg.pop("scheduler", None) or {"name": "none"})
+        opt_cls = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam, "sgd": torch.optim.SGD}[name]
+        opt = opt_cls(params, **cfg)
+        kind = sched.pop("name", "none")
+        if kind == "none":
+            return opt
+        if kind == "step":
+            scheduler = torch.optim.lr_scheduler.StepLR(opt, **sched)
+        elif kind == "cosine":
+            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, self.trainer.max_epochs), **sched)
+        else:
+            raise ValueError(f"unknown scheduler {kind!r}")
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+    # -------------------------------------------------------------------------------------------- checkpoints
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """Our header beside Lightning's state: ``load_checkpoint`` and ``seld infer`` read any checkpoint of a
+        run (see :func:`seld.models.checkpoints.training_checkpoint_view`)."""
+        model = self.system.model
+        checkpoint[TRAINING_KEY] = {
+            "format": FORMAT, "version": VERSION, "config": model.config, "classes": list(self.task.classes),
+            "task": self.task.to_dict(), "prefix": _PREFIX,
+            "metadata": {"seld_version": __version__, "epoch": int(self.current_epoch),
+                         "global_step": int(self.global_step), **self.metadata}}
+
+
+def score_chunks(parts, references: dict[str, Events], ids: list[str], metric: str, average: str,
+                 num_classes: int):
+    """Score decoded chunks ``(recording number, first label frame, Events)`` against whole-recording
+    references: chunks are shifted into place, frames past a recording's end (padding) dropped, duplicates
+    (a distributed sampler pads its shards) counted once."""
+    from seld.metrics import score
+
+    seen, per_rec = set(), defaultdict(list)
+    for rec, frame, ev in parts:
+        if (rec, frame) in seen:
+            continue
+        seen.add((rec, frame))
+        per_rec[rec].append((frame, ev))
+    preds = {}
+    for rec, rid in enumerate(ids):
+        ref = references[rid]
+        chunks = []
+        for frame, ev in sorted(per_rec.get(rec, []), key=lambda p: p[0]):
+            shifted = ev.select(slice(None))
+            shifted.frame = ev.frame + frame
+            chunks.append(shifted)
+        pred = Events.concat(chunks) if chunks else Events.empty(frame_len=ref.frame_len)
+        pred.n_frames = ref.n_frames
+        preds[rid] = pred.select(pred.frame < ref.n_frames)
+    return score(references, preds, metric, average=average if metric in ("dcase2022", "dcase2023") else None,
+                 classes=num_classes)
