@@ -29,6 +29,7 @@ from seld import __version__
 from seld.errors import ConfigError, FormatError, InputError
 from seld.formats.classes import ClassList, get_classes
 from seld.synth.files import atomic_path, ensure_dir, read_json, write_audio, write_json
+from seld.userio import read_user_text
 
 __all__ = ["BankSettings", "Clip", "Bank", "SourceFile", "prepare_clip", "build_bank", "sources_from_dir",
            "sources_from_csv", "AUDIO_SUFFIXES", "MANIFEST_COLUMNS"]
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".aiff", ".aif", ".mp3")
 MANIFEST_COLUMNS = ("id", "class", "path", "duration", "sample_rate", "loudness_db", "licence", "source", "split")
 _FRAME = 0.02   # seconds per analysis frame for trimming and loudness
+#: highest bank sample rate (Hz)
+MAX_RATE = 384000
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,18 @@ class BankSettings:
     test_fraction: float = 0.2
 
     def __post_init__(self):
-        if self.sample_rate < 8000:
-            raise ConfigError(f"bank sample rate {self.sample_rate} Hz is too low; use at least 8000")
-        if not 0 < self.min_len <= self.max_len:
-            raise ConfigError(f"need 0 < min_len <= max_len, got {self.min_len} and {self.max_len}")
+        if not isinstance(self.sample_rate, (int, np.integer)) or not 8000 <= self.sample_rate <= MAX_RATE:
+            raise ConfigError(f"bank sample rate {self.sample_rate!r} Hz: use an integer from 8000 to {MAX_RATE}")
+        for name in ("top_db", "level_db", "min_len", "max_len", "test_fraction"):
+            if not np.isfinite(getattr(self, name)):
+                raise ConfigError(f"bank setting {name} must be a finite number, got {getattr(self, name)!r}")
+        if not 0 < self.top_db <= 200:
+            raise ConfigError(f"top_db (silence threshold below the loudest frame) must be in (0, 200] dB, "
+                              f"got {self.top_db}")
+        if not -100 <= self.level_db <= 0:
+            raise ConfigError(f"level_db must be in [-100, 0] dBFS, got {self.level_db}")
+        if not 0 < self.min_len <= self.max_len <= 3600:
+            raise ConfigError(f"need 0 < min_len <= max_len <= 3600 s, got {self.min_len} and {self.max_len}")
         if not 0 <= self.test_fraction < 1:
             raise ConfigError(f"test_fraction must be in [0, 1), got {self.test_fraction}")
 
@@ -120,6 +131,9 @@ def prepare_clip(audio: np.ndarray, sr: int, settings: BankSettings) -> list[np.
         raise ValueError("no samples")
     if not np.all(np.isfinite(x)):
         raise ValueError("contains NaN or infinite samples")
+    ac = float(np.mean((x - x.mean()) ** 2))
+    if ac < 1e-10 or ac < 1e-4 * float(np.mean(x**2)):   # varies by less than -100 dBFS or 40 dB below its offset
+        raise ValueError("no sound: the signal is a constant (DC) level")
     fs = settings.sample_rate
     if sr != fs:
         g = gcd(int(sr), int(fs))
@@ -153,12 +167,15 @@ def sources_from_dir(root: str | Path, classes: ClassList | str) -> tuple[ClassL
     """Input files of a folder with one sub-folder per class (searched recursively for audio files).
 
     ``classes`` is a class list (folder names are matched to its names, case and spacing ignored) or
-    ``"auto"``: the sorted folder names become the classes.
+    ``"auto"``: the folder names, sorted ignoring case, become the classes. Files whose name has an audio
+    suffix but that cannot be opened (broken links, link loops) are kept, so that building the bank lists them
+    in ``rejected.csv``.
     """
     root = Path(root)
     if not root.is_dir():
         raise InputError(root, "folder not found", "give a folder with one sub-folder of clips per class")
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    folders = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                     key=lambda p: (p.name.casefold(), p.name))
     if not folders:
         raise InputError(root, "has no sub-folders", "put the clips of each class in a sub-folder named after it")
     if classes == "auto":
@@ -172,35 +189,47 @@ def sources_from_dir(root: str | Path, classes: ClassList | str) -> tuple[ClassL
         except ConfigError:
             raise InputError(folder, f"folder name is not a class of {class_list.name!r}",
                              f"rename it to one of {', '.join(class_list.names)}, or use --classes auto") from None
-        files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+        files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and not _is_dir(p))
         if not files:
             log.warning("%s: no audio files (%s)", folder, ", ".join(AUDIO_SUFFIXES))
         sources += [SourceFile(str(p), cls) for p in files]
     return class_list, sources
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:   # a link loop: not a folder, reported when the file is read
+        return False
+
+
 def sources_from_csv(path: str | Path, classes: ClassList | str) -> tuple[ClassList, list[SourceFile]]:
     """Input files listed in a CSV of ``path,class[,licence]`` rows (a header row is allowed; relative paths
-    are relative to the CSV's folder; the class is a name of ``classes`` or its index)."""
+    are relative to the CSV's folder; the class is a name of ``classes`` or its index; ``"auto"``: the class
+    names found, sorted ignoring case)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found", "give a CSV of path,class rows")
-    rows = [(line, row) for line, row in
-            enumerate(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))), start=1)
-            if row and "".join(row).strip()]
+    text = read_user_text(path, "CSV of path,class[,licence] rows", "give a CSV of path,class[,licence] rows")
+    try:
+        parsed = list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
+    except csv.Error as err:
+        raise FormatError(path, None, f"not a readable CSV file ({err})", "one path,class[,licence] row per clip") from None
+    rows = [(line, row) for line, row in parsed if row and "".join(row).strip()]
     if rows and rows[0][1][0].strip().lower() == "path":
         rows = rows[1:]
+    for line, row in rows:
+        if not 2 <= len(row) <= 3 or not row[0].strip() or not row[1].strip():
+            raise FormatError(path, line, f"expected path,class[,licence], got {len(row)} cells: {','.join(row)!r}",
+                              "one clip per row; quote cells that contain commas")
     if classes == "auto":
-        class_list = ClassList(path.stem, tuple(sorted({r[1].strip() for _, r in rows if len(r) >= 2})))
+        class_list = ClassList(path.stem, tuple(sorted({r[1].strip() for _, r in rows},
+                                                       key=lambda n: (n.casefold(), n))))
     else:
         class_list = get_classes(classes)
     sources = []
     for line, row in rows:
-        if len(row) < 2:
-            raise FormatError(path, line, f"expected path,class[,licence], got {','.join(row)!r}")
         name = row[1].strip()
         try:
-            cls = int(name) if name.isdigit() else class_list.index(name)
+            cls = int(name) if name.isdecimal() and name.isascii() else class_list.index(name)
         except ConfigError:
             raise FormatError(path, line, f"unknown class {name!r}",
                               f"use one of {', '.join(class_list.names)} or its index, or --classes auto") from None
@@ -242,6 +271,10 @@ def _process(args) -> tuple[list[np.ndarray], str | None]:
     import soundfile as sf
 
     if not os.path.isfile(source.path):
+        if os.path.islink(source.path):
+            return [], "broken symbolic link or a loop of links"
+        if os.path.isdir(source.path):
+            return [], "is a folder, not an audio file"
         return [], "file not found (check the path in the CSV or folder)"
     try:
         audio, sr = sf.read(source.path, dtype="float32", always_2d=True)
@@ -349,34 +382,41 @@ class Bank:
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
+        if not self.root.is_dir():
+            raise InputError(self.root, "sound bank folder not found" if not self.root.exists() else
+                             "is a file, not a sound bank folder", "give the --out folder of `seld bank build`")
         if not (self.root / "manifest.csv").is_file() or not (self.root / "bank.json").is_file():
             raise InputError(self.root, "is not a sound bank (no manifest.csv / bank.json)",
                              "build one with `seld bank build --from DIR --out BANK`")
-        meta = read_json(self.root / "bank.json")
-        self.meta = meta
+        meta = read_json(self.root / "bank.json", "rebuild the bank")
+        self.meta = _check_meta(self.root / "bank.json", meta)
         self.sample_rate = int(meta["sample_rate"])
-        self.classes = ClassList(meta.get("class_list", "bank"), tuple(meta["classes"]))
+        self.classes = ClassList(str(meta.get("class_list", "bank")), tuple(meta["classes"]))
         self.clips = self._read_manifest(self.root / "manifest.csv")
         if not self.clips:
             raise InputError(self.root / "manifest.csv", "the bank has no clips", "rebuild it from more files")
 
     def _read_manifest(self, path: Path) -> list[Clip]:
-        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+        text = read_user_text(path, "bank manifest (CSV)", "rebuild the bank")
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline="")))
+        except csv.Error as err:
+            raise FormatError(path, None, f"not a readable CSV file ({err})", "rebuild the bank") from None
         if not rows or tuple(rows[0]) != MANIFEST_COLUMNS:
             raise FormatError(path, 1, f"header must be {','.join(MANIFEST_COLUMNS)}", "rebuild the bank")
-        clips = []
+        clips, seen = [], set()
         for line, row in enumerate(rows[1:], start=2):
             if not row:
                 continue
             try:
                 if len(row) != len(MANIFEST_COLUMNS):
-                    raise ValueError(f"{len(row)} columns")
+                    raise ValueError(f"{len(row)} columns, expected {len(MANIFEST_COLUMNS)}")
                 clip = Clip(row[0], int(row[1]), row[2], float(row[3]), int(row[4]), float(row[5]), row[6], row[7],
                             row[8])
-                if not 0 <= clip.cls < len(self.classes) or clip.split not in ("train", "test"):
-                    raise ValueError("class or split out of range")
+                _check_clip(clip, len(self.classes), self.sample_rate, seen)
             except ValueError as err:
                 raise FormatError(path, line, f"malformed manifest row ({err})", "rebuild the bank") from None
+            seen.add(clip.id)
             clips.append(clip)
         return clips
 
@@ -403,6 +443,44 @@ class Bank:
             rows.append((name, sum(cl.split == "train" for cl in mine), sum(cl.split == "test" for cl in mine),
                          sum(cl.duration for cl in mine) / 60))
         return rows
+
+
+def _check_meta(path: Path, meta) -> dict:
+    """``bank.json`` as a dict whose fields have the right types and ranges."""
+    def bad(problem: str):
+        return FormatError(path, None, problem, "rebuild the bank with `seld bank build`")
+
+    if not isinstance(meta, dict):
+        raise bad(f"expected a JSON object, found {type(meta).__name__}")
+    rate = meta.get("sample_rate")
+    if isinstance(rate, bool) or not isinstance(rate, int) or not 8000 <= rate <= MAX_RATE:
+        raise bad(f"sample_rate must be an integer from 8000 to {MAX_RATE} Hz, found {rate!r}")
+    names = meta.get("classes")
+    if (not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names)
+            or len(set(names)) != len(names)):
+        raise bad("classes must be a non-empty list of distinct class names")
+    if not isinstance(meta.get("class_list", "bank"), str):
+        raise bad("class_list must be a name")
+    return meta
+
+
+def _check_clip(clip: Clip, num_classes: int, sample_rate: int, seen: set[str]) -> None:
+    """Raise ``ValueError`` naming the first field of a manifest row that is out of range."""
+    if not clip.id or clip.id in seen:
+        raise ValueError(f"clip id {clip.id!r} is empty or repeated")
+    if not 0 <= clip.cls < num_classes:
+        raise ValueError(f"class {clip.cls} outside 0..{num_classes - 1}")
+    if clip.split not in ("train", "test"):
+        raise ValueError(f"split {clip.split!r} is neither train nor test")
+    if not (np.isfinite(clip.duration) and 0 < clip.duration <= 3600):
+        raise ValueError(f"duration {clip.duration} is not in (0, 3600] seconds")
+    if clip.sample_rate != sample_rate:
+        raise ValueError(f"sample rate {clip.sample_rate} differs from the bank's {sample_rate}")
+    if not (np.isfinite(clip.loudness_db) and -200 <= clip.loudness_db <= 20):
+        raise ValueError(f"loudness {clip.loudness_db} dB is not a level in [-200, 20]")
+    rel = Path(clip.path)
+    if not clip.path or rel.is_absolute() or ".." in rel.parts:
+        raise ValueError(f"clip path {clip.path!r} is not a path inside the bank")
 
 
 @lru_cache(maxsize=256)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from seld.cli_types import SEED, WORKERS, Finite, FloatPair, IntList
 from seld.errors import ConfigError
 
 __all__ = ["bank", "synth"]
@@ -34,9 +35,11 @@ def _progress():
         if not tasks:
             bar.start()  # only once there is progress to show, so that an early error prints alone
         if phase not in tasks:
-            tasks[phase] = bar.add_task(phase, total=total)
+            tasks[phase] = bar.add_task(_PHASE_LABELS.get(phase, phase), total=total)
         bar.update(tasks[phase], completed=done, total=total)
+        update.totals[phase] = total
 
+    update.totals = {}
     try:
         yield update
     finally:
@@ -44,16 +47,22 @@ def _progress():
             bar.stop()
 
 
-def _floats(text: str | None, n: int, name: str) -> tuple[float, ...] | None:
-    if text is None:
-        return None
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise ConfigError(f"--{name} expects {n} comma-separated numbers, got {text!r}") from None
-    if len(values) != n:
-        raise ConfigError(f"--{name} expects {n} comma-separated numbers, got {text!r}")
-    return values
+#: progress phase -> bar label: room responses are computed in parts (slices of a room's positions, its
+#: ambience), so the bar counts parts while the summary counts rooms
+_PHASE_LABELS = {"rooms": "room parts"}
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    """Whether an option was given on the command line (not left at its default)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def _only_with(ctx: click.Context, names: list[str], needed: str, why: str) -> None:
+    """Refuse options that have no effect without (or with) another one, instead of ignoring them."""
+    given = [f"--{n.replace('_', '-')}" for n in names if _given(ctx, n)]
+    if given:
+        raise ConfigError(f"{', '.join(given)} {'has' if len(given) == 1 else 'have'} no effect {needed}: {why}")
 
 
 @click.group()
@@ -69,27 +78,39 @@ def bank() -> None:
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Bank folder to create.")
 @click.option("--classes", default="starss23", show_default=True,
               help="Class list the folder names / CSV classes belong to, or 'auto' (sorted names).")
-@click.option("--sample-rate", default=24000, show_default=True, help="Rate of the stored clips (Hz).")
-@click.option("--test-fraction", default=0.2, show_default=True,
+@click.option("--sample-rate", default=24000, show_default=True, type=click.IntRange(8000, 384000),
+              help="Rate of the stored clips (Hz).")
+@click.option("--test-fraction", default=0.2, show_default=True, type=Finite(0.0, 1.0, hi_open=True),
               help="Share of each class's source files put in the test split.")
-@click.option("--min-len", default=0.3, show_default=True, help="Shortest clip kept (seconds, after trimming).")
-@click.option("--max-len", default=10.0, show_default=True, help="Longer clips are cut into pieces (seconds).")
-@click.option("--level-db", default=-20.0, show_default=True, help="RMS level of active frames (dBFS).")
-@click.option("--top-db", default=40.0, show_default=True, help="Silence threshold below the loudest frame (dB).")
-@click.option("--workers", default=1, show_default=True, help="Processes decoding files in parallel.")
+@click.option("--min-len", default=0.3, show_default=True, type=Finite(0.0, 3600.0, lo_open=True),
+              help="Shortest clip kept (seconds, after trimming).")
+@click.option("--max-len", default=10.0, show_default=True, type=Finite(0.0, 3600.0, lo_open=True),
+              help="Longer clips are cut into pieces (seconds).")
+@click.option("--level-db", default=-20.0, show_default=True, type=Finite(-100.0, 0.0),
+              help="RMS level of active frames (dBFS).")
+@click.option("--top-db", default=40.0, show_default=True, type=Finite(0.0, 200.0, lo_open=True),
+              help="Silence threshold below the loudest frame (dB).")
+@click.option("--workers", default=1, show_default=True, type=WORKERS, help="Processes decoding files in parallel.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing bank in --out.")
 @click.option("--install/--no-install", default=False, show_default=True,
               help="--offline: install missing Debian packages with apt-get (needs root).")
-@click.option("--per-class", default=60, show_default=True,
+@click.option("--per-class", default=60, show_default=True, type=click.IntRange(1, 100000),
               help="--offline: at most this many source recordings per class (generated ones included).")
-@click.option("--seed", default=0, show_default=True, help="--offline: seed of the generated material.")
-def build(source, offline, out, classes, sample_rate, test_fraction, min_len, max_len, level_db, top_db,
+@click.option("--seed", default=0, show_default=True, type=SEED, help="--offline: seed of the generated material.")
+@click.pass_context
+def build(ctx, source, offline, out, classes, sample_rate, test_fraction, min_len, max_len, level_db, top_db,
           workers, overwrite, install, per_class, seed) -> None:
     """Build a sound bank from your clips (--from) or from offline material (--offline)."""
     from seld.synth.bank import BankSettings, build_bank, sources_from_csv, sources_from_dir
 
     if (source is None) == (not offline):
         raise ConfigError("give exactly one of --from DIR|CSV and --offline")
+    if offline:
+        _only_with(ctx, ["classes"], "with --offline", "it builds the 13 STARSS23 classes")
+    else:
+        _only_with(ctx, ["install", "per_class", "seed"], "without --offline", "they set up the offline material")
+    if min_len > max_len:
+        raise ConfigError(f"--min-len {min_len:g} is longer than --max-len {max_len:g}")
     settings = BankSettings(sample_rate=sample_rate, top_db=top_db, level_db=level_db, min_len=min_len,
                             max_len=max_len, test_fraction=test_fraction)
     with _progress() as update:
@@ -132,18 +153,21 @@ def info(bank_dir) -> None:
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Dataset folder (created or resumed).")
 @click.option("--preset", default="quick", show_default=True,
               type=click.Choice(["quick", "starss", "seldnet", "pseld"]), help="Base configuration.")
-@click.option("--clips", type=int, help="Number of scenes (default: the preset's).")
-@click.option("--ov", help="Maximum polyphonies used in turn, e.g. 1,2,3.")
+@click.option("--clips", type=click.IntRange(1, 1_000_000), help="Number of scenes (default: the preset's).")
+@click.option("--ov", type=IntList(1, 5), help="Maximum polyphonies used in turn, e.g. 1,2,3 (each 1..5).")
 @click.option("--formats", help="Formats to write, e.g. foa,mic (also omni, mic-open, circular8, array:FILE).")
-@click.option("--rooms", type=int, help="Number of simulated rooms.")
-@click.option("--duration", type=float, help="Scene length in seconds.")
-@click.option("--test-fraction", type=float, help="Share of scenes (and rooms) in the test fold.")
-@click.option("--rt60", help="RT60 range in seconds, e.g. 0.2,0.8.")
-@click.option("--snr", help="Ambient noise SNR range in dB, e.g. 6,30, or 'none'.")
-@click.option("--moving", type=float, help="Probability that a long enough event moves.")
+@click.option("--rooms", type=click.IntRange(1, 10000), help="Number of simulated rooms.")
+@click.option("--duration", type=Finite(0.1, 3600.0), help="Scene length in seconds (0.1 to 3600).")
+@click.option("--test-fraction", type=Finite(0.0, 1.0, hi_open=True),
+              help="Share of scenes (and rooms) in the test fold.")
+@click.option("--rt60", type=FloatPair(0.05, 10.0), help="RT60 range in seconds, e.g. 0.2,0.8.")
+@click.option("--snr", type=FloatPair(-30.0, 100.0, none_word="none"),
+              help="Ambient noise SNR range in dB, e.g. 6,30, or 'none'.")
+@click.option("--moving", type=Finite(0.0, 1.0), help="Probability that a long enough event moves.")
 @click.option("--audio", type=click.Choice(["wav", "flac"]), help="Audio container.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the whole dataset.")
-@click.option("--workers", default=1, show_default=True, help="Processes (the output does not depend on it).")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the whole dataset.")
+@click.option("--workers", default=1, show_default=True, type=WORKERS,
+              help="Processes (the output does not depend on it).")
 @click.option("--shard", help="K/N: make only the K-th of N disjoint parts (1 <= K <= N).")
 @click.option("--replay", type=click.Path(path_type=Path),
               help="Folder of DCASE label files whose scenes are rendered with clips from the bank.")
@@ -152,32 +176,68 @@ def info(bank_dir) -> None:
 @click.option("--measured", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="SOFA file or IR folder (positions.csv) used as a room instead of simulated ones; repeatable. "
                    "Its format is the single one given by --formats.")
-def synth(bank_dir, out, preset, clips, ov, formats, rooms, duration, test_fraction, rt60, snr, moving, audio,
+@click.pass_context
+def synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test_fraction, rt60, snr, moving, audio,
           seed, workers, shard, replay, cache, measured) -> None:
     """Synthesise a spatial SELD dataset: FOA / MIC audio, DCASE labels and a manifest."""
     from seld.synth.dataset import parse_shard, synthesize
     from seld.synth.presets import get_preset
 
-    def ints(text):
-        try:
-            return tuple(int(v) for v in text.split(","))
-        except ValueError:
-            raise ConfigError(f"--ov expects comma-separated integers, got {text!r}") from None
-
-    config = get_preset(preset, n_scenes=clips, ov=ints(ov) if ov else None,
-                        formats=tuple(f.strip() for f in formats.split(",") if f.strip()) if formats else None,
-                        n_rooms=rooms, test_fraction=test_fraction, audio=audio)
+    if replay is not None:
+        _only_with(ctx, ["clips", "ov", "rooms", "moving", "test_fraction"], "with --replay",
+                   "the label files give the scenes, their polyphony, rooms, motion and folds")
+    if measured:
+        _only_with(ctx, ["rooms", "rt60"], "with --measured", "the measured responses are the rooms")
+    shard_kn = parse_shard(shard)
+    format_list = _parse_formats(formats)
+    config = get_preset(preset, n_scenes=clips, ov=ov, formats=format_list, n_rooms=rooms,
+                        test_fraction=test_fraction, audio=audio)
     scenes = config.scenes
     if duration is not None:
         scenes = replace(scenes, duration=duration)
-    if snr is not None:
-        scenes = replace(scenes, snr_db=None if snr.lower() == "none" else _floats(snr, 2, "snr"))
+    if _given(ctx, "snr"):
+        scenes = replace(scenes, snr_db=snr)
     if moving is not None:
         scenes = replace(scenes, moving_prob=moving)
-    room_ranges = config.rooms if rt60 is None else replace(config.rooms, rt60=_floats(rt60, 2, "rt60"))
+    room_ranges = config.rooms if rt60 is None else replace(config.rooms, rt60=rt60)
+    if rt60 is not None:
+        _check_rt60(room_ranges)
     config = replace(config, scenes=scenes, rooms=room_ranges)
     with _progress() as update:
-        summary = synthesize(bank_dir, out, config, seed=seed, workers=workers, shard=parse_shard(shard),
+        summary = synthesize(bank_dir, out, config, seed=seed, workers=workers, shard=shard_kn,
                              replay=replay, cache=cache, progress=update, measured=list(measured) or None)
+    parts = update.totals.get("rooms", 0)
     click.echo(f"{summary['rendered']} scenes rendered, {summary['skipped']} already done, "
-               f"{summary['rooms_built']} rooms prepared in {summary['seconds']:.1f} s -> {summary['out']}")
+               f"{summary['rooms_built']} rooms prepared" + (f" ({parts} room parts)" if parts else "")
+               + f" in {summary['seconds']:.1f} s -> {summary['out']}")
+
+
+def _parse_formats(text: str | None) -> tuple[str, ...] | None:
+    """``--formats``: names separated by commas; ``array:FILE`` files must be readable text."""
+    from seld.userio import read_user_text
+
+    if text is None:
+        return None
+    names = tuple(f.strip() for f in text.split(","))
+    if not any(names):
+        raise ConfigError(f"--formats needs at least one format (e.g. foa,mic), got {text!r}")
+    if not all(names):
+        raise ConfigError(f"--formats has an empty name in {text!r}; separate names by single commas")
+    for name in names:
+        if name.startswith("array:"):
+            read_user_text(name[len("array:"):], "array geometry file (one x,y,z line per microphone)")
+    return names
+
+
+def _check_rt60(ranges) -> None:
+    """Refuse an RT60 range that no room of the preset's sizes can have (Sabine), with the sizes in the message."""
+    from seld.synth.rooms import sabine_absorption
+
+    lo, hi = ranges.rt60
+    try:
+        sabine_absorption(ranges.size_min, hi)
+    except ConfigError:
+        raise ConfigError(f"--rt60 {lo:g},{hi:g}: even the smallest room of this preset "
+                          f"({' x '.join(f'{v:g}' for v in ranges.size_min)} m) cannot reverberate that briefly "
+                          "(Sabine: the walls would have to absorb more than all the sound); use a longer RT60 range"
+                          ) from None
