@@ -7,8 +7,8 @@ with the DCASE metric of the dataset (gathered from every rank first, so that se
 the single-process numbers).
 
 Reproducibility: every random draw of a step (augmentations) comes from a generator seeded by (run seed, rank,
-global step), and the global torch generator (dropout) is reseeded at each epoch start from (run seed, rank,
-epoch), so a run resumed from an epoch-end checkpoint ends with the weights of an uninterrupted run.
+global step), and so is the global torch generator (dropout) before each step, so a run resumed from an
+epoch-end checkpoint ends with the weights of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -87,11 +87,9 @@ class SeldLitModule(L.LightningModule):
         with torch.no_grad():
             return self.system.features(audio)
 
-    def on_train_epoch_start(self) -> None:
-        torch.manual_seed(mixed_seed(self.seed, 1, self.global_rank, self.current_epoch))
-
     def training_step(self, batch, batch_idx):
         lb, _ = batch
+        torch.manual_seed(mixed_seed(self.seed, 1, self.global_rank, self.global_step))    # dropout, drop path
         gen = torch.Generator().manual_seed(mixed_seed(self.seed, 2, self.global_rank, self.global_step))
         if self.augment is not None:
             lb = self.augment.apply_wave(lb, gen)

@@ -3,7 +3,8 @@
 ``train(cfg)`` is what ``seld train experiment=NAME key=value ...`` runs and ``finetune(ckpt, cfg)`` what
 ``seld finetune CKPT ...`` runs. A run lives in ``out_dir``: ``config.yaml`` (the composed config),
 ``checkpoints/last.ckpt`` and ``checkpoints/best.ckpt`` (Lightning checkpoints that :func:`seld.load_system`
-also reads), ``model.ckpt`` (the best network alone, our format), ``logs/`` (CSV) and ``tb/`` (TensorBoard).
+also reads), ``model.ckpt`` (the best network alone, our format), ``logs/version_N/`` (CSV) and ``tb/version_N/``
+(TensorBoard; a resumed run adds a version).
 Running the same command again resumes from ``last.ckpt``; a folder holding a run with other settings is
 refused with the settings that differ.
 """
@@ -136,8 +137,7 @@ def build_run(cfg: DictConfig, init: str | Path | None = None):
         callbacks.append(cb.RichProgressBar(leave=True))
     trainer = L.Trainer(**trainer_cfg, default_root_dir=str(out), callbacks=callbacks, enable_model_summary=False,
                         use_distributed_sampler=False,
-                        logger=[loggers.CSVLogger(str(out), name="logs", version=""),
-                                loggers.TensorBoardLogger(str(out), name="tb", version="")])
+                        logger=[loggers.CSVLogger(str(out), name="logs"), loggers.TensorBoardLogger(str(out), name="tb")])
     return module, datamodule, trainer
 
 
