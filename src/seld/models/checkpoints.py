@@ -2,12 +2,16 @@
 2023/2024 baseline weights.
 
 Our checkpoint is a ``torch.save`` dict ``{"format": "seld-model", "version": 1, "config": ...,
-"classes": [...] | None, "task": {...} | None, "state_dict": ..., "metadata": {...}}``: ``config`` holds the
+"classes": [...] | None, "task": {...} | None, "state_dict": ..., "metadata": {...}, "checksum": "..."}``:
+``checksum`` is a SHA-256 of the header and of every tensor's name, dtype, shape and bytes, written at save time
+and verified at load time, so that a damaged file is refused rather than run. ``config`` holds the
 arguments of :func:`seld.models.create_model`, so :func:`load_checkpoint` rebuilds the network from the file
 alone, and ``task`` the :class:`seld.task.TaskSpec` (audio format, front end, classes, output method) that
 rebuilds the front end and the decoder (:func:`seld.system.load_system`). Importers write a task too. Files are
 read with ``torch.load(weights_only=True)``; a foreign file that needs arbitrary unpickling is refused unless the
-caller trusts it (``allow_pickle=True``).
+caller trusts it (``allow_pickle=True``). Every file is checked before use: the CRC-32 of each record of a zip
+checkpoint (torch does not check them), ``state_dict`` / ``model`` entries that are mappings of names to
+tensors, and no NaN in any floating-point tensor.
 
 Importers rename the source keys into ours (the tables live next to each backbone), inflate one-channel first
 layers to the input channels (``W.repeat(1, C, 1, 1) / C``), copy AudioSet's input BatchNorm ``bn0`` into every
@@ -21,10 +25,11 @@ The DCASE baselines' multi-ACCDOA output, ``[track, axis, class]`` flattened (3 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-import os
 import re
-import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -38,6 +43,7 @@ from seld.models.backbones import cnn14_conformer, crnn, htsat, passt
 from seld.models.heads import TRACKWISE_METHODS
 from seld.models.registry import create_model, get_model_entry
 from seld.task import TaskSpec
+from seld.userio import atomic_path, os_error, read_user_text
 
 __all__ = ["save_checkpoint", "load_checkpoint", "Checkpoint", "ImportReport", "import_weights", "import_pseldnets",
            "convert_pseldnets_state", "import_audioset", "import_dcase_baseline", "convert_dcase_state",
@@ -117,33 +123,97 @@ def save_checkpoint(model: nn.Module, path: str | Path, classes=None, metadata: 
                "task": None if task is None else task.to_dict(),
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                "metadata": {"seld_version": __version__, **(metadata or {})}}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    payload["checksum"] = checkpoint_checksum(payload)
+    with atomic_path(path) as tmp:   # the plain-open() file mode; unwritable places name the path
         torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 
+#: fields of our checkpoint covered by :func:`checkpoint_checksum` besides the tensors
+_CHECKED_FIELDS = ("format", "version", "config", "classes", "task", "metadata")
+
+
+def checkpoint_checksum(payload: dict) -> str:
+    """SHA-256 (hex) of a checkpoint's header fields (as sorted JSON) and of every tensor of its ``state_dict``
+    (name, dtype, shape and bytes, in name order)."""
+    h = hashlib.sha256()
+    header = {k: payload.get(k) for k in _CHECKED_FIELDS}
+    h.update(json.dumps(header, sort_keys=True, default=str).encode())
+    for name in sorted(payload["state_dict"]):
+        t = payload["state_dict"][name]
+        h.update(f"\0{name}\0{t.dtype}\0{tuple(t.shape)}\0".encode())
+        data = t.detach().cpu().reshape(-1).contiguous()
+        if data.numel():
+            h.update(data.view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def _check_zip_records(path: Path) -> None:
+    """Verify the CRC-32 of every record of a zip-format torch file (torch itself does not); records written
+    without a CRC (``torch.serialization.set_crc32_options(False)``, CRC field 0) cannot be checked."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                if info.CRC == 0 and info.file_size:
+                    continue
+                with z.open(info) as f:
+                    while f.read(1 << 22):
+                        pass
+    except zipfile.BadZipFile as err:   # also raised for a CRC mismatch
+        raise FormatError(path, None, f"the checkpoint is damaged ({err})",
+                          "copy or download the file again") from None
+    except (OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as err:
+        raise FormatError(path, None, f"the checkpoint is damaged ({type(err).__name__}: {err})",
+                          "copy or download the file again") from None
+
+
+def _check_tensors(path: Path, obj: dict) -> None:
+    """``state_dict`` / ``model`` entries (or the dict itself, when it maps names to tensors) must map names to
+    tensors without NaN."""
+    containers = [(k, obj[k]) for k in ("state_dict", "model") if k in obj]
+    if not containers and obj and all(isinstance(v, Tensor) for v in obj.values()):
+        containers = [("the file", obj)]
+    for key, state in containers:
+        if key == "model" and not isinstance(state, dict):
+            continue   # a pickled module (trusted files only) is not a state dict
+        if not isinstance(state, dict):
+            raise FormatError(path, None, f"{key!r} is a {type(state).__name__}, expected a mapping of names to "
+                                          "tensors", "is it a model checkpoint?")
+        for name, value in state.items():
+            if not isinstance(name, str) or not isinstance(value, Tensor):
+                raise FormatError(path, None, f"{key!r} holds {name!r}: {type(value).__name__}, expected "
+                                              "names mapped to tensors", "is it a model checkpoint?")
+            if value.is_floating_point() and bool(torch.isnan(value).any()):
+                raise FormatError(path, None, f"tensor {name} holds NaN values",
+                                  "the weights are broken (a diverged training run?); use another checkpoint")
+
+
 def read_torch_file(path: str | Path, allow_pickle: bool = False) -> dict:
-    """``torch.load`` a file on CPU, refusing arbitrary pickled objects unless ``allow_pickle``."""
+    """``torch.load`` a file on CPU, refusing arbitrary pickled objects unless ``allow_pickle``, damaged files
+    (zip record CRCs), state dicts that are not names mapped to tensors, and NaN weights."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(path, "no such checkpoint file")
+        raise InputError(path, "no such checkpoint file" if not path.exists() else "is not a file")
+    try:
+        size = path.stat().st_size
+        if zipfile.is_zipfile(path):
+            _check_zip_records(path)
+    except OSError as err:
+        raise os_error(path, err) from None
+    if size == 0:
+        raise FormatError(path, None, "empty file (0 bytes)", "is it a PyTorch checkpoint?")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=not allow_pickle)
-    except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError... for bad files
+    except Exception as err:  # noqa: BLE001 - torch raises UnpicklingError, RuntimeError, EOFError... for bad files
+        text = str(err).strip()
         hint = ("it holds objects besides tensors; load it only if you trust its origin (allow_pickle / "
-                "--trust-pickle)" if "weights_only" in str(err) or "Unsupported global" in str(err)
+                "--trust-pickle)" if "weights_only" in text or "Unsupported global" in text
                 else "is it a PyTorch checkpoint?")
-        raise InputError(path, f"cannot read the checkpoint ({type(err).__name__}: {str(err).splitlines()[0]})",
-                         hint) from None
+        first = text.splitlines()[0] if text else "no details"
+        raise InputError(path, f"cannot read the checkpoint ({type(err).__name__}: {first})", hint) from None
     if not isinstance(obj, dict):
         raise FormatError(path, None, f"expected a dict, found {type(obj).__name__}")
+    _check_tensors(path, obj)
     return obj
 
 
@@ -171,16 +241,25 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if raw.get("format") != FORMAT or "config" not in raw or "state_dict" not in raw:
         raise FormatError(path, None, "not a seld model checkpoint",
                           "convert foreign weights with `seld import` first")
-    if raw.get("version", 0) > VERSION:
+    version = raw.get("version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise FormatError(path, None, f"checkpoint version {version!r} is not a number", "re-save the model")
+    if version > VERSION:
         raise FormatError(path, None, f"checkpoint version {raw['version']} is newer than this seld ({VERSION})",
                           "upgrade seld")
+    if not isinstance(raw["config"], dict):
+        raise FormatError(path, None, "the model config is not a mapping", "re-save the model with this seld")
     config = dict(raw["config"])
     try:
         model = create_model(config.pop("name", None), **config)
-    except (ConfigError, TypeError) as err:
+    except (ConfigError, TypeError, ValueError, KeyError, AttributeError, RuntimeError) as err:
         raise FormatError(path, None, f"cannot rebuild the model from its config: {err}",
                           "was it written by a newer seld?") from None
     _load_checked(model, raw["state_dict"], path, allowed_missing=lambda k: False)
+    # after the structural checks, whose messages say more about a hand-edited file than a checksum would
+    if "checksum" in raw and raw["checksum"] != checkpoint_checksum(raw):
+        raise FormatError(path, None, "the checkpoint is damaged: its checksum does not match its content",
+                          "copy the file again, or use another checkpoint")
     task = raw.get("task")
     if task is not None:
         try:
@@ -515,14 +594,26 @@ def resolve_classes(spec) -> list[str] | None:
     if isinstance(spec, (list, tuple)):
         return [str(s) for s in spec]
     path = Path(str(spec))
-    if path.is_file():
-        names = []
-        for line in path.read_text(encoding="utf-8").splitlines():
+    if path.is_file() or (not str(spec).strip().isdigit() and any(c in str(spec) for c in "/\\.")):
+        text = read_user_text(path, "class list file (one class name per line)")
+        names, lines = [], []
+        for number, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 cols = line.split("\t")
-                names.append((cols[2] if len(cols) >= 3 else cols[0]).strip())
+                name = (cols[2] if len(cols) >= 3 else cols[0]).strip()
+                if not name or not name.isprintable():
+                    raise FormatError(path, number, f"{name!r} is not a class name",
+                                      "one class name per line (or index, id, name tab-separated)")
+                names.append(name)
+                lines.append(number)
         if not names:
             raise InputError(path, "the class file is empty", "write one class name per line")
+        seen: dict[str, int] = {}
+        for name, number in zip(names, lines):
+            if name in seen:
+                raise FormatError(path, number, f"class {name!r} is listed twice (first on line {seen[name]})",
+                                  "list each class once")
+            seen[name] = number
         return names
     from seld.formats import get_classes
 
@@ -538,6 +629,14 @@ def import_weights(src: str | Path, out: str | Path, source: str, *, backbone: s
     classes; ``target_classes`` re-initialises the head for another class list (transfer learning) and is stored
     instead. The checkpoint carries the task description of :func:`imported_task` (``sample_rate``: 32000 for
     L3DAS22 fine-tunes)."""
+    if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, int)
+                                    or not 1 <= num_classes <= 100000):
+        raise ConfigError(f"the number of classes must be an integer from 1 to 100000, got {num_classes!r}")
+    if in_channels is not None and (isinstance(in_channels, bool) or not isinstance(in_channels, int)
+                                    or not 1 <= in_channels <= 1024):
+        raise ConfigError(f"the input channels must be an integer from 1 to 1024, got {in_channels!r}")
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or not 1000 <= sample_rate <= 384000:
+        raise ConfigError(f"the sample rate must be an integer from 1000 to 384000 Hz, got {sample_rate!r}")
     names = resolve_classes(classes)
     if names is not None:
         if num_classes is not None and num_classes != len(names):

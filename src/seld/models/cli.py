@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import torch
 
+from seld.errors import ConfigError
 from seld.models.checkpoints import AUDIOSET_SOURCES, DCASE_SOURCES, import_weights as _import_weights
 from seld.models.heads import METHODS
 from seld.models.registry import count_parameters, create_model, get_model_entry, list_models
@@ -16,13 +17,17 @@ from seld.models.registry import count_parameters, create_model, get_model_entry
 
 @click.command("models")
 @click.option("--pattern", default="*", help="Shell-style filter on model names (e.g. 'htsat*').")
-@click.option("--num-classes", type=int, default=13, help="Classes of the heads whose parameters are counted.")
+@click.option("--num-classes", type=click.IntRange(1, 100000), default=13,
+              help="Classes of the heads whose parameters are counted.")
 @click.option("--counts/--no-counts", default=True, help="Count parameters of every model x method.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def models(pattern: str, num_classes: int, counts: bool, as_json: bool) -> None:
     """List the registered model architectures, their inputs and parameter counts per method."""
+    names = list_models(pattern)
+    if not names:
+        raise ConfigError(f"no model name matches {pattern!r}; registered: {', '.join(list_models())}")
     rows = []
-    for name in list_models(pattern):
+    for name in names:
         entry = get_model_entry(name)
         with torch.device("meta"):
             model = create_model(name, method="maccdoa", num_classes=num_classes)
@@ -55,13 +60,15 @@ def models(pattern: str, num_classes: int, counts: bool, as_json: bool) -> None:
               help="Registered variant to build (default: the PSELDNets size; crnn_dcase for DCASE baselines).")
 @click.option("--method", type=click.Choice(METHODS), default=None,
               help="Output method (PSELDNets: read from the weights when unambiguous; AudioSet, DCASE: maccdoa).")
-@click.option("--num-classes", type=int, default=None, help="Number of classes (or give --classes).")
+@click.option("--num-classes", type=click.IntRange(1, 100000), default=None,
+              help="Number of classes (or give --classes).")
 @click.option("--classes", default=None,
               help="Class list of the weights: a built-in name, a count, or a file with one name per line.")
 @click.option("--target-classes", default=None,
               help="Re-initialise the head for this class list (name, count or file) to fine-tune on it.")
-@click.option("--in-channels", type=int, default=None, help="Input channels of the new model (AudioSet only).")
-@click.option("--sample-rate", type=click.IntRange(min=1), default=24000,
+@click.option("--in-channels", type=click.IntRange(1, 1024), default=None,
+              help="Input channels of the new model (AudioSet only).")
+@click.option("--sample-rate", type=click.IntRange(1000, 384000), default=24000,
               help="Sample rate the weights were trained at, written to the task description (32000 for L3DAS22).")
 @click.option("--trust-pickle", is_flag=True,
               help="Allow SRC to unpickle arbitrary objects (only for files from a trusted origin).")
