@@ -100,6 +100,9 @@ def test_mic_swap_direction_read_back_from_delays(variants, fmt):
     err = angular_distance(mic_direction(out.audio, 100.0, 500.0), labels_xyz(out))
     assert err.max() < MIC_TOL_DEG
     assert (angular_distance(swap.matrices[1:] @ GENERIC, GENERIC) > 5.0).all()
+    drawn = swap.__class__(variants, p=1.0)(batch, gen(variants))          # the random path, same geometry
+    assert angular_distance(mic_direction(drawn.audio, 100.0, 500.0), labels_xyz(drawn)).max() < MIC_TOL_DEG
+    assert (angular_distance(labels_xyz(drawn), dirs) > 1e-6).sum() >= variants // 2
 
 
 def test_rotation_per_item_probability_and_seed():
@@ -326,6 +329,22 @@ def test_chain_without_augs_is_identity_and_presets_build():
             build_augmentation(bad)
 
 
+def test_build_adapts_to_the_array_and_mono_training():
+    mic = build_augmentation("pseldnets_augmix1", array="mic")
+    assert isinstance(mic.wave[0], MicChannelSwap) and mic.wave[0].variants == 8 and mic.wave[0].p == 0.8
+    assert build_augmentation("pseldnets_augmix", array="mic").wave[0].variants == 24
+    assert isinstance(build_augmentation(["mic_swap"], array="foa").wave[0], FoaRotation)
+    assert isinstance(build_augmentation("pseldnets_augmix", array="foa").wave[0], FoaRotation)
+    with pytest.raises(ConfigError, match="circular8"):
+        build_augmentation("pseldnets_augmix", array="circular8")
+    mono = build_augmentation(None, array="foa", mono=True)
+    assert [a.name for a in mono.wave] == ["mono_to_foa"] and not mono.feature and not mono.augmix
+    mono_aug = build_augmentation({"name": "pseldnets_augmix1", "augmix": False}, array="mic", mono=True)
+    assert [a.name for a in mono_aug.wave] == ["mono_to_foa", "rotate"] and not mono_aug.augmix
+    with pytest.raises(ConfigError, match="not both"):
+        build_augmentation({"name": "none", "preset": "none"})
+
+
 def test_feature_subsets_are_uniform_non_empty_and_shuffled():
     chain = AugmentChain(feature=[SpecAugment(), Crop(), FreqShift()])
     g = gen(0)
@@ -351,7 +370,13 @@ def test_whole_chain_is_reproducible_from_the_seed():
         feats = wave.audio.reshape(len(wave), 4, 48, 50).abs() + 0.1     # stand-in front end: [B, 4, 48, 50]
         return chain.apply_features(wave.replace(features=feats[:, :, :40]), gen(seed + 1))
 
-    a, b, c = run(21), run(21), run(22)
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()
+    a = run(21)
+    assert torch.equal(torch.get_rng_state(), torch_state)                 # global random state untouched
+    assert all(np.array_equal(x, y) for x, y in zip(np.random.get_state(), numpy_state))
+    torch.manual_seed(12345)
+    np.random.seed(54321)
+    b, c = run(21), run(22)                                                 # and not used
     assert torch.equal(a.features, b.features) and torch.equal(a.audio, b.audio)
     assert all(events_equal(x, y) for x, y in zip(a.events, b.events))
     assert all((x is None and y is None) or np.array_equal(x, y) for x, y in zip(a.activity, b.activity))

@@ -71,7 +71,8 @@ class Augmentation:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        opts = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        opts = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
+                         if not k.startswith("_") and (v is None or isinstance(v, (bool, int, float, str))))
         return f"{type(self).__name__}({opts})"
 
 

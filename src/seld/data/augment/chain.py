@@ -20,9 +20,9 @@ Presets (:data:`PRESETS`, PSELDNets' ``configs/augment``):
 - ``none``: nothing.
 
 A configuration is a preset name, an :class:`AugmentChain`, a list of augmentations (split by domain, no augmix),
-or a mapping ``{"preset": NAME (optional), "augmix": bool, "wave": [...], "feature": [...],
-"feature_subset": bool}`` where each augmentation is a name, a mapping ``{"name": NAME, **kwargs}`` or an
-:class:`~seld.data.augment.base.Augmentation`. Mappings and lists may be Hydra/OmegaConf containers.
+or a mapping ``{"preset" (or "name"): NAME (optional), "augmix": bool, "wave": [...], "feature": [...],
+"feature_subset": bool}`` (keys given override the preset's), where each augmentation is a name, a mapping
+``{"name": NAME, **kwargs}`` or an :class:`~seld.data.augment.base.Augmentation`. Mappings and lists may be Hydra/OmegaConf containers.
 """
 
 from __future__ import annotations
@@ -158,7 +158,10 @@ class AugmentChain:
                 f"feature_subset={self.feature_subset})")
 
 
-_CHAIN_KEYS = {"preset", "augmix", "wave", "feature", "feature_subset"}
+_CHAIN_KEYS = {"preset", "name", "augmix", "wave", "feature", "feature_subset"}
+
+#: MIC channel-swap group that corresponds to each FOA rotation group (see seld.data.augment.rotate).
+_MIC_VARIANTS = {16: 8, 48: 24}
 
 
 def _as_list(value, key: str) -> list:
@@ -169,17 +172,51 @@ def _as_list(value, key: str) -> list:
     return list(value)
 
 
-def build_augmentation(spec=None) -> AugmentChain:
-    """An :class:`AugmentChain` from a preset name, a list, a mapping or a chain (module docstring)."""
+def _for_array(aug: Augmentation, array: str | None) -> Augmentation:
+    """The spatial augmentation that fits the array format (FOA rotation <-> MIC channel swap)."""
+    if array is None:
+        return aug
+    if isinstance(aug, FoaRotation) and array == "mic":
+        return MicChannelSwap(variants=_MIC_VARIANTS[aug.variants], p=aug.p)
+    if isinstance(aug, MicChannelSwap) and array == "foa":
+        return FoaRotation(variants={v: k for k, v in _MIC_VARIANTS.items()}[aug.variants], p=aug.p)
+    if isinstance(aug, (FoaRotation, MicChannelSwap)) and array not in ("foa", "mic"):
+        raise ConfigError(f"{aug.name} needs FOA or the DCASE tetrahedral MIC array, but the data are {array!r}; "
+                          f"remove the spatial augmentation from the augmentation config")
+    return aug
+
+
+def build_augmentation(spec=None, *, array: str | None = None, mono: bool = False) -> AugmentChain:
+    """An :class:`AugmentChain` from a preset name, a list, a mapping or a chain (module docstring).
+
+    Args:
+        spec: the configuration (``None``: no augmentation).
+        array: the array format of the training audio (``foa``, ``mic``, ...). With ``mic``, an FOA ``rotate``
+            of 16 / 48 variants becomes the MIC channel swap of 8 / 24 variants (the same symmetries restricted
+            to those the tetrahedron has), so the PSELDNets presets serve both formats; a spatial augmentation
+            on any other format is a ConfigError. ``None``: no adaptation (the augmentations check the batch).
+        mono: PSELDNets' mono-clip training: a :class:`MonoToFoa` runs first on the waveforms (channel 0 of
+            each item re-encoded as FOA from a random direction), so the rest of the chain sees FOA.
+    """
+    chain = _build(spec)
+    if array is not None:
+        wave_array = "foa" if mono else array
+        chain.wave = [_for_array(a, wave_array) for a in chain.wave]
+    if mono and not any(isinstance(a, MonoToFoa) for a in chain.wave):
+        chain.wave = [MonoToFoa()] + chain.wave
+    return chain
+
+
+def _build(spec) -> AugmentChain:
     if spec is None:
         return AugmentChain()
     if isinstance(spec, AugmentChain):
-        return spec
+        return AugmentChain(spec.wave, spec.feature, spec.augmix, spec.feature_subset)
     if isinstance(spec, str):
         if spec not in PRESETS:
             raise ConfigError(f"unknown augmentation preset {spec!r}; use one of {', '.join(PRESETS)}, or a "
                               f"mapping with 'wave' and 'feature' lists")
-        return build_augmentation(PRESETS[spec])
+        return _build(PRESETS[spec])
     if isinstance(spec, Augmentation):
         spec = [spec]
     if isinstance(spec, Mapping):
@@ -187,10 +224,13 @@ def build_augmentation(spec=None) -> AugmentChain:
         unknown = set(cfg) - _CHAIN_KEYS
         if unknown:
             raise ConfigError(f"unknown augmentation option(s) {sorted(unknown)}; use {sorted(_CHAIN_KEYS)}")
-        base = dict(PRESETS[cfg["preset"]]) if "preset" in cfg else {}
-        if "preset" in cfg and cfg["preset"] not in PRESETS:
-            raise ConfigError(f"unknown augmentation preset {cfg['preset']!r}; use one of {', '.join(PRESETS)}")
-        base.update({k: v for k, v in cfg.items() if k != "preset"})
+        if "preset" in cfg and "name" in cfg:
+            raise ConfigError("give the augmentation preset as 'preset' or as 'name', not both")
+        preset = cfg.pop("preset", cfg.pop("name", None))
+        if preset is not None and preset not in PRESETS:
+            raise ConfigError(f"unknown augmentation preset {preset!r}; use one of {', '.join(PRESETS)}")
+        base = dict(PRESETS[preset]) if preset is not None else {}
+        base.update(cfg)
         return AugmentChain(_as_list(base.get("wave"), "wave"), _as_list(base.get("feature"), "feature"),
                             bool(base.get("augmix", False)), bool(base.get("feature_subset", True)))
     if isinstance(spec, Sequence):
