@@ -345,6 +345,16 @@ def test_build_adapts_to_the_array_and_mono_training():
         build_augmentation({"name": "none", "preset": "none"})
 
 
+def test_build_from_hydra_containers():
+    omegaconf = pytest.importorskip("omegaconf")
+    cfg = omegaconf.OmegaConf.create({"augmix": True, "wave": [{"name": "rotate", "variants": 16, "p": 0.5}],
+                                      "feature": ["specaug", {"name": "crop", "masks": 2}]})
+    chain = build_augmentation(cfg)
+    assert chain.augmix and chain.wave[0].variants == 16 and chain.wave[0].p == 0.5 and chain.feature[1].masks == 2
+    listed = build_augmentation(omegaconf.OmegaConf.create(["rotate", "freqshift"]))
+    assert [a.name for a in listed.wave] == ["rotate"] and [a.name for a in listed.feature] == ["freqshift"]
+
+
 def test_feature_subsets_are_uniform_non_empty_and_shuffled():
     chain = AugmentChain(feature=[SpecAugment(), Crop(), FreqShift()])
     g = gen(0)

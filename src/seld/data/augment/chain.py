@@ -22,7 +22,8 @@ Presets (:data:`PRESETS`, PSELDNets' ``configs/augment``):
 A configuration is a preset name, an :class:`AugmentChain`, a list of augmentations (split by domain, no augmix),
 or a mapping ``{"preset" (or "name"): NAME (optional), "augmix": bool, "wave": [...], "feature": [...],
 "feature_subset": bool}`` (keys given override the preset's), where each augmentation is a name, a mapping
-``{"name": NAME, **kwargs}`` or an :class:`~seld.data.augment.base.Augmentation`. Mappings and lists may be Hydra/OmegaConf containers.
+``{"name": NAME, **kwargs}`` or an :class:`~seld.data.augment.base.Augmentation`. Mappings and lists may be
+Hydra/OmegaConf containers.
 """
 
 from __future__ import annotations

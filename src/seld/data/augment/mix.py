@@ -11,7 +11,8 @@ item's, so two sources of one class stay two instances. Partners are taken from 
 
 - :class:`WavMix` (waveform domain, probability ``p`` per batch, PSELDNets 0.5): the partners are a random
   permutation of either the one-source items or the two-source items (a fair coin chooses), paired in batch
-  order with the one-source items; a mixture therefore has up to three sources.
+  order with the one-source items (the surplus of the larger group stays unmixed, and when the chosen group is
+  empty nothing is mixed); a mixture therefore has up to three sources.
 - :class:`TrackMix` (feature domain, probability ``p`` per batch, PSELDNets 1): the partners are a random
   permutation of the one-source items.
 
