@@ -196,6 +196,14 @@ def sources_from_dir(root: str | Path, classes: ClassList | str) -> tuple[ClassL
     return class_list, sources
 
 
+def _resolve(path: Path) -> Path:
+    """``path`` with links resolved; a broken link or a loop of links keeps its own name in its resolved folder."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.parent.resolve() / path.name
+
+
 def _is_dir(path: Path) -> bool:
     try:
         return path.is_dir()
@@ -307,7 +315,7 @@ def build_bank(sources: Iterable[SourceFile], class_list: ClassList, out: str | 
     def source_name(path: str) -> str:
         if base is not None:
             try:
-                return str(Path(path).resolve().relative_to(Path(base).resolve()))
+                return str(_resolve(Path(path)).relative_to(Path(base).resolve()))
             except ValueError:
                 pass
         return path

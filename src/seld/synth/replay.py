@@ -30,6 +30,8 @@ __all__ = ["plan_replay", "fit_in_room"]
 log = logging.getLogger(__name__)
 
 _MIN_DIST = 0.5
+#: longest scene replayed (seconds)
+MAX_REPLAY_SECONDS = 3600.0
 
 
 def fit_in_room(room: Room, rel: np.ndarray, margin: float) -> np.ndarray:
@@ -87,6 +89,11 @@ def plan_replay(bank: Bank, config: SynthConfig, seed: int, metadata_dir: str | 
         events = read_labels(path)
         if abs(events.frame_len - FRAME) > 1e-9:
             events = events.to_frame_len(FRAME)
+        if events.num_frames() * FRAME > MAX_REPLAY_SECONDS:
+            raise FormatError(path, None, f"the labels reach frame {events.num_frames() - 1} of 100 ms "
+                              f"({events.num_frames() * FRAME:g} s); replay renders scenes of up to "
+                              f"{MAX_REPLAY_SECONDS:g} s",
+                              "check the frame numbers, or cut the file into shorter scenes")
         if len(events) and events.cls.max() >= len(bank.classes):
             raise FormatError(path, None, f"class {events.cls.max()} is not one of the bank's {len(bank.classes)} "
                               "classes", "replay labels whose class list matches the bank's")
