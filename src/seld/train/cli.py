@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import warnings
 from importlib import resources
 
 import click
@@ -28,6 +30,17 @@ def list_experiments() -> list[str]:
     return sorted(names)
 
 
+def _quiet_lightning() -> None:
+    """Lightning's tips and internal deprecation notes follow ``seld --log-level``, not its own INFO level."""
+    import lightning  # noqa: F401  (creates its loggers)
+
+    level = max(logging.getLogger().level, logging.WARNING)
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("lightning"):
+            logging.getLogger(name).setLevel(level)
+    warnings.filterwarnings("ignore", message=r".*LeafSpec.*")
+
+
 def _run(overrides: tuple[str, ...], show: bool, init=None) -> None:
     from omegaconf import OmegaConf
 
@@ -37,6 +50,7 @@ def _run(overrides: tuple[str, ...], show: bool, init=None) -> None:
     if show:
         click.echo(OmegaConf.to_yaml(cfg, resolve=True), nl=False)
         return
+    _quiet_lightning()
     result = run_train(cfg, init=init)
     click.echo(json.dumps(result, indent=1))
 

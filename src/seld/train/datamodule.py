@@ -106,6 +106,11 @@ class SeldDataModule(L.LightningDataModule):
                           persistent_workers=workers > 0, pin_memory=torch.cuda.is_available(),
                           drop_last=False)
 
+    def transfer_batch_to_device(self, batch, device, dataloader_idx):
+        """Only the audio moves; events stay NumPy tables on the host."""
+        lb, where = batch
+        return lb.replace(audio=lb.audio.to(device, non_blocking=True)), where
+
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_set, shuffle=True)
 

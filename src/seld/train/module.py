@@ -71,11 +71,6 @@ class SeldLitModule(L.LightningModule):
         return self.system.task
 
     # ------------------------------------------------------------------------------------------------- steps
-    def transfer_batch_to_device(self, batch, device, dataloader_idx):
-        """Only the audio moves; events stay NumPy tables on the host."""
-        lb, where = batch
-        return lb.replace(audio=lb.audio.to(device, non_blocking=True)), where
-
     def _targets(self, lb: LabelledBatch):
         method, t, k = self.system.method, self.task.chunk_label_frames, self.task.num_classes
         target = method.collate([method.encode(ev, t, k, activity=act) for ev, act in zip(lb.events, lb.activity)])
