@@ -9,6 +9,7 @@ the stand-in is said at the builder.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +19,16 @@ import soundfile as sf
 SECONDS = 2.0
 
 
-def write_noise(path: Path, rate: int, channels: int, seconds: float = SECONDS, seed: int = 0) -> Path:
-    """``seconds`` of low-level noise, 16-bit PCM."""
+@lru_cache(maxsize=None)
+def _noise(samples: int, channels: int) -> np.ndarray:
+    return (300 * np.random.default_rng(0).standard_normal((samples, channels))).astype(np.int16)
+
+
+def write_noise(path: Path, rate: int, channels: int, seconds: float = SECONDS) -> Path:
+    """``seconds`` of low-level noise, 16-bit PCM (the same noise in every file: the readers look at names and
+    headers only)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    sf.write(str(path), 0.01 * rng.standard_normal((int(round(seconds * rate)), channels)), rate, subtype="PCM_16")
+    sf.write(str(path), _noise(int(round(seconds * rate)), channels), rate, subtype="PCM_16")
     return path
 
 
@@ -76,11 +82,11 @@ def build_starss(root: Path, assets: Path, arrays=("foa",), distance: bool = Fal
             where = "" if flat else f"{sub}/"
             write_rows(root / "metadata_dev" / f"{where}{stem}.csv", rows)
             for array in arrays:
-                write_noise(root / f"{array}_dev" / f"{where}{stem}.wav", 24000, 4, seed=i)
+                write_noise(root / f"{array}_dev" / f"{where}{stem}.wav", 24000, 4)
             written[stem] = rows
     for n in range(1, eval_files + 1):
         for array in arrays:
-            write_noise(root / f"{array}_eval" / f"mix{n:03d}.wav", 24000, 4, seed=n)
+            write_noise(root / f"{array}_eval" / f"mix{n:03d}.wav", 24000, 4)
         if eval_labels:
             rows = frame_rows(assets / "dev-test-sony" / "fold4_room23_mix001.csv")
             written[f"mix{n:03d}"] = rows
@@ -101,9 +107,9 @@ def build_dcase2021(root: Path, assets: Path, eval_files: int = 2) -> dict[str, 
         stem = f"fold{fold}_room{fold % 3 + 1}_mix{fold:03d}"
         written[stem] = frame_rows(src, max_class=12)
         write_rows(root / "metadata_dev" / sub / f"{stem}.csv", written[stem])
-        write_noise(root / "foa_dev" / sub / f"{stem}.wav", 24000, 4, seed=fold)
+        write_noise(root / "foa_dev" / sub / f"{stem}.wav", 24000, 4)
     for n in range(1, eval_files + 1):
-        write_noise(root / "foa_eval" / "eval" / f"mix{n:03d}.wav", 24000, 4, seed=10 + n)
+        write_noise(root / "foa_eval" / "eval" / f"mix{n:03d}.wav", 24000, 4)
         written[f"mix{n:03d}"] = frame_rows(src, max_class=12)
         write_rows(root / "metadata_eval" / "eval" / f"mix{n:03d}.csv", written[f"mix{n:03d}"])
     return written
@@ -119,7 +125,7 @@ def build_dcase2020(root: Path, assets: Path) -> dict[str, list[str]]:
             stem = f"fold{fold}_room{fold}_mix{ov:03d}_ov{ov}"
             written[stem] = frame_rows(src)
             write_rows(root / "metadata_dev" / f"{stem}.csv", written[stem])
-            write_noise(root / "foa_dev" / f"{stem}.wav", 24000, 4, seed=fold * 10 + ov)
+            write_noise(root / "foa_dev" / f"{stem}.wav", 24000, 4)
     return written
 
 
@@ -133,7 +139,7 @@ def build_dcase2019(root: Path, assets: Path, arrays=("foa",)) -> dict[str, list
         header, rows = event_rows(src)
         write_rows(root / "metadata_dev" / f"{stem}.csv", rows, header)
         for array in arrays:
-            write_noise(root / f"{array}_dev" / f"{stem}.wav", 48000, 4, seed=k)
+            write_noise(root / f"{array}_dev" / f"{stem}.wav", 48000, 4)
         written[stem] = rows
     return written
 
@@ -174,7 +180,7 @@ def write_l3das_split(data: Path, labels: Path | None, split: int, recordings: i
     for n in range(recordings):
         key = f"split{split}_ov{n % 3 + 1}_{n}"
         for mic in "AB":
-            write_noise(data / f"{key}_{mic}.wav", 32000, 4, seed=split * 10 + n)
+            write_noise(data / f"{key}_{mic}.wav", 32000, 4)
         rows = l3das_rows(key, n % 3 + 1)
         if labels is not None:
             write_rows(labels / f"label_{key}.csv", rows, L3DAS_HEADER)
@@ -225,7 +231,7 @@ def build_seldnet(root: Path, assets: Path, ovs=(1, 2), splits=(1, 2), channels:
                 header, rows = event_rows(sources[i % len(sources)])
                 rows = [f"{r.split(',', 1)[0]}{17 + j:03d},{r.split(',', 1)[1]}" for j, r in enumerate(rows)]
                 write_rows(root / f"desc_ov{ov}_split{s}" / f"{stem}.csv", rows, header)
-                write_noise(root / f"wav_ov{ov}_split{s}_{db}db" / f"{stem}.wav", 44100, channels, seed=i)
+                write_noise(root / f"wav_ov{ov}_split{s}_{db}db" / f"{stem}.wav", 44100, channels)
                 written[f"ov{ov}_split{s}_{stem}"] = rows
                 i += 1
     return written

@@ -4,6 +4,7 @@ bad folders with one error naming what is missing."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,19 @@ def test_starss23_reads_the_labelled_eval_set_when_metadata_eval_is_there(tmp_pa
     rec = c.select("eval").recordings[0]
     assert rec.labels == tmp_path / "metadata_eval" / "mix001.csv"
     assert len(read_all(c.select("eval"))["mix001"]) > 0
+    shutil.rmtree(tmp_path / "foa_eval")  # labels without their audio folder
+    with pytest.raises(InputError, match=r"foa_eval: missing folder \(expected foa_eval/ holding the FOA audio"):
+        load_corpus("starss23", tmp_path)
+
+
+def test_starss23_eval_set_alone(tmp_path: Path):
+    for n in (1, 2, 3):
+        write_noise(tmp_path / "foa_eval" / f"mix{n:03d}.wav", 24000, 4)
+    c = load_corpus("starss23", tmp_path)
+    assert c.folds == ["eval"] and len(c) == 3 and all(r.labels is None for r in c.recordings)
+    (tmp_path / "metadata_dev").mkdir()  # labels without their audio folder
+    with pytest.raises(InputError, match="foa_dev: missing folder"):
+        load_corpus("starss23", tmp_path)
 
 
 def test_starss23_reads_pseldnets_flat_layout_like_the_official_one(tmp_path: Path, starss22_dir: Path):
@@ -261,7 +275,8 @@ def _dcase2021(root, a22, a19):
 
 def _dcase2020(root, a22, a19):
     build_dcase2020(root, a22)
-    return "dcase2020", root / "foa_dev" / "fold2_room2_mix001_ov1.wav", root / "metadata_dev" / "fold6_room6_mix002_ov2.csv"
+    return "dcase2020", root / "foa_dev" / "fold2_room2_mix001_ov1.wav", \
+        root / "metadata_dev" / "fold6_room6_mix002_ov2.csv"
 
 
 def _dcase2019(root, a22, a19):
@@ -301,10 +316,12 @@ def test_labels_without_audio_names_the_file(tmp_path: Path, starss22_dir: Path,
         load_corpus(name, tmp_path)
 
 
+DCASE_HOLDS = "foa_dev/ with the audio and metadata_dev/ with the labels"
+
+
 @pytest.mark.parametrize("name, expected, holds", [
-    ("starss23", "foa_dev", "metadata_dev/ with the labels"), ("starss22", "foa_dev", "metadata_dev/ with the labels"),
-    ("dcase2021", "foa_dev", "metadata_dev/ with the labels"), ("dcase2020", "foa_dev", "metadata_dev/ with the labels"),
-    ("dcase2019", "foa_dev", "metadata_dev/ with the labels"), ("l3das22", "data", "labels/ (label_split"),
+    *[(n, "foa_dev", DCASE_HOLDS) for n in ("starss23", "starss22", "dcase2021", "dcase2020", "dcase2019")],
+    ("l3das22", "data", "labels/ (label_split"),
     ("seldnet", "wav_ov1_split1_30db", "desc_ov<K>_split<S>/ with the event lists")])
 def test_an_empty_folder_says_which_folder_is_expected(tmp_path: Path, name: str, expected: str, holds: str):
     (tmp_path / "unrelated").mkdir()
@@ -315,9 +332,7 @@ def test_an_empty_folder_says_which_folder_is_expected(tmp_path: Path, name: str
 
 def test_a_missing_label_folder_is_named(tmp_path: Path, starss22_dir: Path):
     build_starss(tmp_path, starss22_dir)
-    for p in sorted((tmp_path / "metadata_dev").rglob("*"), reverse=True):
-        p.rmdir() if p.is_dir() else p.unlink()
-    (tmp_path / "metadata_dev").rmdir()
+    shutil.rmtree(tmp_path / "metadata_dev")
     with pytest.raises(InputError, match=r"metadata_dev: missing folder \(expected metadata_dev/ holding the label"):
         load_corpus("starss23", tmp_path)
 

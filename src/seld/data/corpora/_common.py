@@ -142,16 +142,19 @@ def dcase_parts(root: Path, array: str, corpus: str, layout: str) -> list[tuple[
     if dev.is_dir():
         require_dir(dev_meta, f"the label files of {dev.name}/ ({layout})")
         parts.append(("dev", dev, dev_meta))
-    elif dev_meta.is_dir() and not ev.is_dir():
+    elif dev_meta.is_dir():  # labels without their audio folder
         others = [f"{a}_dev/" for a in ("foa", "mic") if a != array and (root / f"{a}_dev").is_dir()]
         hint = f"; found {', '.join(others)}: pass array='{others[0][:3]}'" if others else ""
         raise InputError(dev, "missing folder", f"expected {dev.name}/ holding the {array.upper()} audio of "
                                                 f"metadata_dev/ ({layout}){hint}")
     if ev.is_dir():
         parts.append(("eval", ev, ev_meta if ev_meta.is_dir() else None))
+    elif ev_meta.is_dir():
+        raise InputError(ev, "missing folder", f"expected {ev.name}/ holding the {array.upper()} audio of "
+                                               f"metadata_eval/ (the evaluation recordings)")
     if not parts:
         raise InputError(dev, "missing folder", f"a {corpus} folder holds {dev.name}/ with the audio and "
-                                                f"metadata_dev/ with the labels, and optionally {ev.name}/ ({layout})")
+                                                f"metadata_dev/ with the labels, and optionally {ev.name}/: {layout}")
     return parts
 
 

@@ -59,7 +59,7 @@ def _cross_validation() -> dict[str, tuple[str, ...]]:
 
 SPLITS = _cross_validation()
 _NAME = re.compile(r"^(?P<fold>split\d+)_(?P<room>ir\d+)_ov\d+_\d+$")
-_LAYOUT = "foa_dev/ or mic_dev/ with split<S>_ir<R>_ov<K>_<N>.wav files, metadata_dev/ with the .csv event lists"
+_LAYOUT = "files split<S>_ir<R>_ov<K>_<N>.wav / .csv (event lists)"
 
 
 @register_corpus("dcase2019", "TAU Spatial Sound Events 2019 (DCASE2019 task 3): foa_dev/ or mic_dev/ + "

@@ -34,7 +34,7 @@ CHANNELS = 4
 _DEV = tuple(f"fold{i}" for i in range(1, 7))
 SPLITS = {"train": _DEV[2:], "val": ("fold2",), "test": ("fold1",), "dev": _DEV, "eval": ("eval",)}
 _NAME = re.compile(r"^(?P<fold>fold\d+)_(?P<room>room\d+)_mix\d+_ov\d+$")
-_LAYOUT = "foa_dev/ or mic_dev/ with fold<F>_room<R>_mix<NNN>_ov<K>.wav files, metadata_dev/ with the .csv files"
+_LAYOUT = "files fold<F>_room<R>_mix<NNN>_ov<K>.wav / .csv"
 
 
 @register_corpus("dcase2020", "TAU-NIGENS Spatial Sound Events 2020 (DCASE2020 task 3): foa_dev/ or mic_dev/ + "

@@ -40,8 +40,8 @@ _DEV = tuple(f"fold{i}" for i in range(1, 7))
 SPLITS = {"train": _DEV[:4], "val": ("fold5",), "test": ("fold6",), "dev": _DEV, "eval": ("eval",),
           "pseldnets_train": _DEV, "pseldnets_test": ("eval",)}
 _NAME = re.compile(r"^(?P<fold>fold\d+)_(?P<room>room\d+)_mix\d+$")
-_LAYOUT = ("foa_dev/ or mic_dev/ with dev-train, dev-val, dev-test subfolders of fold<F>_room<R>_mix<NNN>.wav "
-           "files, metadata_dev/ with the same subfolders of .csv files")
+_LAYOUT = ("files fold<F>_room<R>_mix<NNN>.wav / .csv in subfolders dev-train, dev-val, dev-test, or directly in "
+           "the folders as PSELDNets moves them")
 
 
 @register_corpus("dcase2021", "TAU-NIGENS Spatial Sound Events 2021 (DCASE2021 task 3): foa_dev/ or mic_dev/ + "

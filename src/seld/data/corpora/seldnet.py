@@ -103,6 +103,7 @@ def read_seldnet(root: Path, dataset: str | None = None, db: int | None = None, 
                               "seld.formats does not read; only ansim, resim, mansim, cansim, cresim are supported")
         if dataset not in DATASETS:
             raise ConfigError(f"seldnet: unknown dataset {dataset!r}; use one of {', '.join(DATASETS)}")
+    db = None if db is None else int(db)
     if int(nfft) < 2 or int(nfft) % 2:
         raise ConfigError(f"seldnet: nfft must be an even number of samples, got {nfft}")
     recs: list[Recording] = []

@@ -38,8 +38,8 @@ SAMPLE_RATE = 24000
 CHANNELS = 4
 SPLITS = {"train": ("fold3",), "test": ("fold4",), "eval": ("eval",)}
 _NAME = re.compile(r"^(?P<fold>fold\d+)_(?P<room>room\d+)_mix\d+$")
-_LAYOUT = ("foa_dev/ or mic_dev/ with dev-train-sony, dev-train-tau, dev-test-sony, dev-test-tau subfolders of "
-           "fold<F>_room<R>_mix<NNN>.wav files, metadata_dev/ with the same subfolders of .csv files")
+_LAYOUT = ("files fold<F>_room<R>_mix<NNN>.wav / .csv in subfolders dev-train-sony, dev-train-tau, dev-test-sony, "
+           "dev-test-tau, or directly in the folders as PSELDNets moves them")
 
 
 def _read(name: str, title: str, root: Path, array: str, sample_rate: int | None, label_format: str) -> Corpus:
