@@ -97,9 +97,9 @@ def build_starss(root: Path, assets: Path, arrays=("foa",), distance: bool = Fal
 # ------------------------------------------------------------------------------------- TAU-NIGENS 2020 / 2021
 def build_dcase2021(root: Path, assets: Path, eval_files: int = 2) -> dict[str, list[str]]:
     """TAU-NIGENS 2021 layout: one recording per fold, fold1-4 in ``dev-train``, 5 in ``dev-val``, 6 in
-    ``dev-test``, plus ``foa_eval/eval/mix00N.wav`` with ``metadata_eval/eval/``. No TAU-NIGENS label file is in
-    the assets: the labels are real STARSS22 rows of the same ``frame,class,track,azi,ele`` format, kept to the
-    12 class indices of DCASE2021."""
+    ``dev-test``, plus ``foa_eval/eval-test/mix00N.wav`` with ``metadata_eval/eval-test/``. No TAU-NIGENS label
+    file is in the assets: the labels are real STARSS22 rows of the same ``frame,class,track,azi,ele`` format,
+    kept to the 12 class indices of DCASE2021."""
     written = {}
     src = assets / "dev-train-sony" / "fold3_room21_mix003.csv"
     for fold in range(1, 7):
@@ -109,9 +109,9 @@ def build_dcase2021(root: Path, assets: Path, eval_files: int = 2) -> dict[str, 
         write_rows(root / "metadata_dev" / sub / f"{stem}.csv", written[stem])
         write_noise(root / "foa_dev" / sub / f"{stem}.wav", 24000, 4)
     for n in range(1, eval_files + 1):
-        write_noise(root / "foa_eval" / "eval" / f"mix{n:03d}.wav", 24000, 4)
+        write_noise(root / "foa_eval" / "eval-test" / f"mix{n:03d}.wav", 24000, 4)
         written[f"mix{n:03d}"] = frame_rows(src, max_class=12)
-        write_rows(root / "metadata_eval" / "eval" / f"mix{n:03d}.csv", written[f"mix{n:03d}"])
+        write_rows(root / "metadata_eval" / "eval-test" / f"mix{n:03d}.csv", written[f"mix{n:03d}"])
     return written
 
 

@@ -270,7 +270,7 @@ def _starss(root, a22, a19):
 def _dcase2021(root, a22, a19):
     build_dcase2021(root, a22)
     return "dcase2021", root / "foa_dev" / "dev-val" / "fold5_room3_mix005.wav", \
-        root / "metadata_eval" / "eval" / "mix002.csv"
+        root / "metadata_eval" / "eval-test" / "mix002.csv"
 
 
 def _dcase2020(root, a22, a19):

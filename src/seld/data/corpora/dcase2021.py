@@ -12,8 +12,8 @@ Layout (as unzipped from foa_dev.zip, metadata_dev.zip, foa_eval.zip, metadata_e
     ROOT/foa_dev/dev-val/fold5_room1_mix001.wav           fold 5 in dev-val, fold 6 in dev-test
     ROOT/foa_dev/dev-test/fold6_room2_mix001.wav
     ROOT/metadata_dev/dev-train/fold1_room1_mix001.csv    the same subfolders and names
-    ROOT/foa_eval/eval/mix001.wav                         optional evaluation set (``mix001`` ... ``mix200``),
-    ROOT/metadata_eval/eval/mix001.csv                    labelled when metadata_eval/ is there
+    ROOT/foa_eval/eval-*/mix001.wav                       optional evaluation set (``mix001`` ... ``mix200``, in
+    ROOT/metadata_eval/eval-*/mix001.csv                  one subfolder), labelled when metadata_eval/ is there
 
 PSELDNets' layout (``scripts/prepare_dcase2021.bash`` moves every file up: ``foa_dev/*.wav``,
 ``metadata_dev/*.csv``, ``foa_eval/*.wav``, ``metadata_eval/*.csv``) reads the same way.

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from seld.data.audio import AUDIO_SUFFIXES
 from seld.data.corpora._common import (check_audio, check_unique_ids, list_files, pair_by_key, parse_names,
-                                       require_dir)
+                                       require_dir, unique_stems)
 from seld.data.corpus import Corpus, Recording, register_corpus
 from seld.errors import ConfigError, InputError
 from seld.formats import get_classes
@@ -110,7 +110,7 @@ def read_l3das22(root: Path, labels: str = "auto", sample_rate: int | None = Non
     parts, kind = _parts(root, labels)
     recs: list[Recording] = []
     for audio_dir, label_dir in parts:
-        audio_files = list_files(audio_dir, AUDIO_SUFFIXES, depth=0)
+        audio_files = unique_stems(list_files(audio_dir, AUDIO_SUFFIXES, depth=0), audio_dir)
         matches = parse_names(audio_files, _AUDIO, audio_dir, "split<X>_ov<K>_<N>_A.wav / _B.wav")
         audio = {m["key"]: p for p, m in zip(audio_files, matches) if m["mic"] == "A"}
         skipped = len(audio_files) - len(audio)
