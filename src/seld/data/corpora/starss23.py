@@ -2,7 +2,7 @@
 
 Real recordings (Tampere University and Sony) of 13 sound classes in 16 rooms, 24 kHz, 4 channels as FOA (ACN/SN3D)
 or tetrahedral MIC, labels at 100 ms. STARSS22: 121 development recordings; STARSS23: 168 development and 79
-evaluation recordings. Source: Zenodo, STARSS22 DOI 10.5281/zenodo.6387880, STARSS23 DOI 10.5281/zenodo.7880637
+evaluation recordings. Source: Zenodo, STARSS22 DOI 10.5281/zenodo.6600531, STARSS23 DOI 10.5281/zenodo.7880637
 (the version PSELDNets downloads; both as we know them), MIT licence (see the README shipped with the data).
 
 Layout (as unzipped from foa_dev.zip, mic_dev.zip, metadata_dev.zip, foa_eval.zip, mic_eval.zip)::
