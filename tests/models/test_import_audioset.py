@@ -1,6 +1,7 @@
-"""Import of AudioSet weights (PANNs CNN14, HTS-AT, PaSST) written by the test in their source layouts: the
-one-channel first layer is inflated so that identical input channels reproduce the one-channel model, ``bn0``
-initialises every input-normalisation channel, and PaSST's positional embeddings are cropped or interpolated."""
+"""Import of AudioSet weights (PANNs CNN14, HTS-AT, PaSST): against PSELDNets' own AudioSet initialisation of tiny
+AudioSet-layout files (tests/models/assets), and on files written here in the source layouts: the one-channel
+first layer is inflated so that identical input channels reproduce the one-channel model, ``bn0`` initialises
+every input-normalisation channel, and PaSST's positional embeddings are cropped or interpolated."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
-from foreign_layouts import all_tensors, bn0_state
+from foreign_layouts import all_tensors, bn0_state, pseldnets_key
+from originals import PSELDNETS, load_case
 
 from seld.errors import ConfigError, FormatError
 from seld.models.backbones.cnn14_conformer import CNN14Conformer
@@ -154,3 +156,42 @@ def test_wrong_audioset_files_are_reported(tmp_path: Path):
         import_audioset(tmp_path / "h.ckpt", "htsat", num_classes=3, backbone="test_htsat")
     with pytest.raises(ConfigError, match="not 'test_passt'"):
         import_audioset(tmp_path / "h.ckpt", "htsat", num_classes=3, backbone="test_passt")
+
+
+# --- against PSELDNets' own AudioSet initialisation (load_ckpts(audioset_pretrain=True)) ----------------------------
+
+#: reference case -> (AudioSet source, file name, how the file wraps the state dict, our model)
+AUDIOSET_CASES = {
+    "audioset_htsat_maccdoa": ("htsat", "HTSAT-fullset-imagenet-768d-32000hz.ckpt", "state_dict",
+                               dict(method="maccdoa", backbone="test_htsat", n_freq=16)),
+    "audioset_htsat_einv2": ("htsat", "HTSAT-fullset-imagenet-768d-32000hz.ckpt", "state_dict",
+                             dict(method="einv2", backbone="test_htsat", n_freq=16)),
+    "audioset_passt_accdoa": ("passt", "passt-l-kd-ap.47.ckpt", None, dict(method="accdoa", backbone="test_passt")),
+    "audioset_crnn_maccdoa": ("panns", "Cnn14_mAP=0.431.pth", "model",
+                              dict(method="maccdoa", backbone="cnn14_conformer", channels=(4, 8, 8, 16, 16, 16))),
+}
+
+
+@pytest.mark.parametrize("name", list(AUDIOSET_CASES))
+def test_audioset_import_gives_pseldnets_initialisation(tmp_path: Path, name):
+    """The tiny AudioSet-layout file (PaSST: 12 x 29 positional grid, interpolated to 30 time patches) is loaded by
+    PSELDNets' load_ckpts; the tensors it leaves at their initialisation are the ones we leave new, and with those
+    copied over the outputs are PSELDNets'."""
+    source, filename, wrapper, kwargs = AUDIOSET_CASES[name]
+    src = load_case(PSELDNETS, f"audioset_{source}_source")
+    path = tmp_path / filename
+    torch.save(src.state if wrapper is None else {wrapper: src.state}, path)
+    ref = load_case(PSELDNETS, name)
+
+    model, report = import_audioset(path, source, num_classes=ref.info["num_classes"], **kwargs)
+    ours = {pseldnets_key(k): k for k in model.state_dict()}
+    assert sorted(report.reinitialised) == sorted(ours[k] for k in ref.state)
+    state = model.state_dict()  # tensors sharing the model's storage
+    with torch.no_grad():
+        for key, value in ref.state.items():
+            state[ours[key]].copy_(value)
+        out = model.eval()(ref.input())
+    out = out if isinstance(out, dict) else {next(iter(ref.outputs)): out}
+    for key, expected in ref.outputs.items():
+        assert expected.std() > 0.05
+        torch.testing.assert_close(out[key], expected, atol=1e-5, rtol=0)
