@@ -113,7 +113,9 @@ class TaskSpec:
         """Targets, loss and decoder of the output method."""
         from seld.methods import get_method
 
-        return get_method(self.method, **self.method_options)
+        method = get_method(self.method, **self.method_options)
+        method.frame_len = self.label_frame
+        return method
 
     def replace(self, **changes) -> "TaskSpec":
         """A copy with some fields changed (validated again)."""

@@ -11,6 +11,7 @@ Readers register themselves with :func:`register_corpus`; :func:`load_corpus` fi
 from __future__ import annotations
 
 import fnmatch
+import inspect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -140,21 +141,31 @@ def list_corpora() -> dict[str, str]:
 
 
 def load_corpus(name: str, root: str | Path, **options) -> Corpus:
-    """Read the corpus ``name`` at ``root`` with its reader (``options`` such as ``array="mic"``)."""
+    """Read the corpus ``name`` at ``root`` with its reader (``options`` such as ``array="mic"``; ``array`` is
+    checked, not passed, for readers of corpora with one format)."""
     _load_builtin()
     if name not in _READERS:
         raise ConfigError(f"unknown corpus {name!r}; known: {', '.join(sorted(_READERS))}")
     root = Path(root)
     if not root.is_dir():
         raise InputError(root, "no such dataset folder", f"check data.root; {_READERS[name][1]}")
-    return _READERS[name][0](root, **options)
+    reader = _READERS[name][0]
+    accepted = set(inspect.signature(reader).parameters) - {"root"}
+    array = options.pop("array", None) if "array" not in accepted else None
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise ConfigError(f"the {name} reader takes no option {', '.join(unknown)}; its options: "
+                          f"{', '.join(sorted(accepted)) or 'none'}")
+    corpus = reader(root, **options)
+    if array is not None and array != corpus.array:
+        raise ConfigError(f"{root}: the {name} corpus has {corpus.array} audio only, not {array}")
+    return corpus
 
 
 def pair_files(root: Path, audio: Iterable[Path], labels: Iterable[Path], what: str) -> list[tuple[Path, Path]]:
     """Pair audio and label files by stem. Audio without labels or labels without audio is one error naming
     (some of) the files on both sides, never a silent drop."""
-    by_stem_a = {p.stem: p for p in audio}
-    by_stem_l = {p.stem: p for p in labels}
+    by_stem_a, by_stem_l = _by_stem(root, audio), _by_stem(root, labels)
     lonely_a = sorted(set(by_stem_a) - set(by_stem_l))
     lonely_l = sorted(set(by_stem_l) - set(by_stem_a))
     if lonely_a or lonely_l:
@@ -167,3 +178,12 @@ def pair_files(root: Path, audio: Iterable[Path], labels: Iterable[Path], what: 
                          f"{', ...' if len(lonely_l) > 3 else ''})")
         raise InputError(root, f"{what}: " + "; ".join(parts), "every recording needs its audio and label file")
     return [(by_stem_a[s], by_stem_l[s]) for s in sorted(by_stem_a)]
+
+
+def _by_stem(root: Path, files: Iterable[Path]) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for p in files:
+        if p.stem in out:
+            raise InputError(root, f"two files named {p.stem}: {out[p.stem]} and {p}", "keep one of them")
+        out[p.stem] = p
+    return out

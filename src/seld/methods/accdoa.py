@@ -47,7 +47,7 @@ class ACCDOA(Method):
     def encode(self, events: Events, num_frames: int, num_classes: int, *, start: int = 0,
                activity=None) -> torch.Tensor:
         """Target [T, 3K] (or [T, 4K] with distance), axis-major like the output."""
-        rows = select_rows(events, num_frames, num_classes, start=start, activity=activity,
+        rows = select_rows(events, num_frames, num_classes, start=start, activity=activity, frame_len=self.frame_len,
                            need_dist=self.distance)
         act, unit, dist = classwise(rows, num_frames, num_classes)
         blocks = [(act[..., None] * unit).transpose(0, 2, 1)]  # [T, 3, K]

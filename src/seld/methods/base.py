@@ -52,10 +52,12 @@ class Method(abc.ABC):
     Attributes:
         name: registry name (``seld.methods.get_method(name)``).
         head: the ``method`` to pass to ``seld.models.create_model`` for a network whose output this consumes.
+        frame_len: seconds per label frame of the targets (100 ms; SELDnet's recipes set its STFT hop).
     """
 
     name: str
     head: str
+    frame_len: float = FRAME_LEN
 
     @abc.abstractmethod
     def encode(self, events: Events, num_frames: int, num_classes: int, *, start: int = 0,

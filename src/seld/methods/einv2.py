@@ -45,7 +45,7 @@ class TrackwiseMethod(Method):
     def encode(self, events: Events, num_frames: int, num_classes: int, *, start: int = 0,
                activity=None) -> dict[str, torch.Tensor]:
         """Targets {"sed": [T, 3, K], "doa": [T, 3, 3]}."""
-        rows = select_rows(events, num_frames, num_classes, start=start, activity=activity)
+        rows = select_rows(events, num_frames, num_classes, start=start, activity=activity, frame_len=self.frame_len)
         track, _ = rank_in_group(rows.frame)
         keep = track < NUM_TRACKS
         if not keep.all():

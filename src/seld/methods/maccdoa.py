@@ -92,7 +92,7 @@ class MultiACCDOA(Method):
     def encode(self, events: Events, num_frames: int, num_classes: int, *, start: int = 0,
                activity=None) -> torch.Tensor:
         """ADPIT target [T, 6, 4, K] (or [T, 6, 5, K]): (activity, unit x, y, z[, distance]) per dummy track."""
-        rows = select_rows(events, num_frames, num_classes, start=start, activity=activity,
+        rows = select_rows(events, num_frames, num_classes, start=start, activity=activity, frame_len=self.frame_len,
                            need_dist=self.distance)
         rank, size = rank_in_group(rows.frame * num_classes + rows.cls)
         keep = rank < 3

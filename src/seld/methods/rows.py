@@ -38,15 +38,16 @@ class Rows:
 
 
 def select_rows(events: Events, num_frames: int, num_classes: int, *, start: int = 0, activity=None,
-                need_dist: bool = False) -> Rows:
+                need_dist: bool = False, frame_len: float = FRAME_LEN) -> Rows:
     """Rows of ``events`` in frames ``[start, start + num_frames)``, checked for what a target needs.
 
     ``activity`` is the activity of each row (scalar or [N], in [0, 1]; default 1): mixing augmentations
-    (WavMix, TrackMix) give the rows of the two mixed clips lambda and 1 - lambda.
+    (WavMix, TrackMix) give the rows of the two mixed clips lambda and 1 - lambda. ``frame_len``: the label
+    frame the target is built on (the events must have it).
     """
-    if abs(events.frame_len - FRAME_LEN) > 1e-9:
-        raise ConfigError(f"targets are built on {FRAME_LEN} s label frames but the events have frames of "
-                          f"{events.frame_len} s; convert them first with events.to_frame_len({FRAME_LEN})")
+    if abs(events.frame_len - frame_len) > 1e-9:
+        raise ConfigError(f"targets are built on {frame_len} s label frames but the events have frames of "
+                          f"{events.frame_len} s; convert them first with events.to_frame_len({frame_len})")
     if num_frames < 0 or num_classes < 1:
         raise ConfigError(f"need num_frames >= 0 and num_classes >= 1, got {num_frames} and {num_classes}")
     if need_dist and events.dist is None:

@@ -47,7 +47,7 @@ class SEDDOA(Method):
     def encode(self, events: Events, num_frames: int, num_classes: int, *, start: int = 0,
                activity=None) -> dict[str, torch.Tensor]:
         """Targets {"sed": [T, K], "doa": [T, 3K]}."""
-        rows = select_rows(events, num_frames, num_classes, start=start, activity=activity)
+        rows = select_rows(events, num_frames, num_classes, start=start, activity=activity, frame_len=self.frame_len)
         act, unit, _ = classwise(rows, num_frames, num_classes)
         doa = unit.transpose(0, 2, 1).reshape(num_frames, 3 * num_classes)
         return {"sed": torch.from_numpy(act.astype(np.float32)), "doa": torch.from_numpy(doa.astype(np.float32))}
