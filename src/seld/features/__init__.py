@@ -12,7 +12,7 @@ from seld.features.gcc import LogMelGcc, gcc_phat
 from seld.features.intensity import LogMelIV, intensity_vectors
 from seld.features.logmel import LogMel, log_mel, power_to_db
 from seld.features.magphase import MagPhase, magnitude_phase
-from seld.features.mel import hz_to_mel, mel_filterbank, mel_to_hz
+from seld.features.mel import hz_to_mel, mel_filterbank, mel_filterbank_torchaudio, mel_to_hz
 from seld.features.normalize import FeatureNormalizer
 from seld.features.registry import create_frontend, list_frontends, register_frontend
 from seld.features.salsa import SalsaLite, salsa_lite, salsa_lite_bins
@@ -24,7 +24,8 @@ from seld.features.spectral import SpectralFrontEnd, count_frames, make_window, 
 __all__ = [
     "SpectralFrontEnd", "LogMel", "LogMelIV", "LogMelGcc", "SalsaLite", "Salsa", "MagPhase", "FeatureNormalizer",
     "create_frontend", "list_frontends", "register_frontend",
-    "stft", "make_window", "count_frames", "mel_filterbank", "hz_to_mel", "mel_to_hz", "power_to_db", "log_mel",
+    "stft", "make_window", "count_frames", "mel_filterbank", "mel_filterbank_torchaudio",
+    "hz_to_mel", "mel_to_hz", "power_to_db", "log_mel",
     "intensity_vectors", "gcc_phat", "salsa_lite", "salsa_lite_bins", "salsa_features", "salsa_spectrum_matrix",
     "noise_floor_mask", "principal_eigenvectors", "magnitude_phase",
 ]

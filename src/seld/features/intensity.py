@@ -83,10 +83,12 @@ class LogMelIV(LogMel):
     which sets hop 320, for L3DAS22), ``n_fft`` 1024, hop 240, periodic Hann window of 1024 samples,
     ``center=True`` with reflect padding (1001 frames per 10 s), 64 HTK-scale mel bands from 20 Hz to
     ``sample_rate / 2`` with Slaney normalisation, log-mel ``10 log10(max(P, 1e-10))`` without ``top_db``, and
-    unit-normalised intensity vectors projected with the same filterbank. PSELDNets checkpoints hold the window
-    and filterbank as ``af_extractor.stft_extractor.window`` and ``af_extractor.mel_scale.fb``; they follow
-    from these settings (``constant('window' | 'mel_fb', x)`` gives ours), so this module has no buffers and an
-    importer can check and drop those keys.
+    unit-normalised intensity vectors projected with the same filterbank; window and filterbank built in
+    float32 as torchaudio builds them (``constants='torchaudio'``), so float32 audio gives PSELDNets' features
+    bit for bit (0 difference against its extractor run with torchaudio 2.9.1, at 24 and 32 kHz). PSELDNets
+    checkpoints hold the window and filterbank as ``af_extractor.stft_extractor.window`` and
+    ``af_extractor.mel_scale.fb``; they follow from these settings (``constant('window' | 'mel_fb', x)`` gives
+    ours, equal to them), so this module has no buffers and an importer can check and drop those keys.
 
     Args:
         iv_normalization: ``'unit'`` (PSELDNets, DCASE2020), ``'half_power'`` (DCASE2021) or ``'energy'``

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import torch
 
-from seld.features.mel import mel_filterbank
-from seld.features.spectral import SpectralFrontEnd
+from seld.errors import ConfigError
+from seld.features.mel import mel_filterbank, mel_filterbank_torchaudio
+from seld.features.spectral import SpectralFrontEnd, make_window
 
-__all__ = ["power_to_db", "log_mel", "LogMel"]
+__all__ = ["CONSTANTS", "power_to_db", "log_mel", "LogMel"]
+
+#: How a log-mel front end builds its window and mel filterbank (``constants``).
+CONSTANTS = ("torchaudio", "float64")
 
 
 def power_to_db(power: torch.Tensor, amin: float = 1e-10, top_db: float | None = None) -> torch.Tensor:
@@ -37,12 +41,20 @@ class LogMel(SpectralFrontEnd):
 
     Defaults are PSELDNets' (``Logmel_Extractor``): 24 kHz, ``n_fft`` 1024, hop 240 (10 ms; 320 at 32 kHz),
     periodic Hann window of 1024, centred frames with reflect padding, 64 HTK-scale mel bands from 20 Hz to
-    ``sample_rate / 2`` with Slaney (unit-area) normalisation, ``10 log10`` with floor 1e-10, no ``top_db``.
+    ``sample_rate / 2`` with Slaney (unit-area) normalisation, ``10 log10`` with floor 1e-10, no ``top_db``;
+    window and filterbank built in float32 as torchaudio builds them, so that float32 audio gives PSELDNets'
+    features bit for bit (checked against torchaudio 2.9.1 running PSELDNets' extractor).
 
     Args:
         n_mels, fmin, fmax, mel_scale, mel_norm: the filterbank (:func:`seld.features.mel.mel_filterbank`;
             ``fmax=None`` is ``sample_rate / 2``).
         amin, top_db: see :func:`power_to_db`.
+        constants: how the window and the filterbank are built. ``'torchaudio'``: in float32 with
+            torchaudio's arithmetic (``torch.hann_window`` and
+            :func:`seld.features.mel.mel_filterbank_torchaudio`), PSELDNets' values; ``'float64'``: in float64
+            (the exact values, and librosa's filterbank: the DCASE presets use it). Either is cast to the
+            input's dtype, so float64 audio with ``'torchaudio'`` computes what PSELDNets' extractor does after
+            ``.double()``.
         Other arguments: see :class:`seld.features.spectral.SpectralFrontEnd`.
     """
 
@@ -64,11 +76,20 @@ class LogMel(SpectralFrontEnd):
         top_db: float | None = None,
         trim_to_hops: bool = False,
         in_channels: int = 4,
+        constants: str = "torchaudio",
     ):
         super().__init__(sample_rate, n_fft, hop_length, win_length, window, center, pad_mode, False, trim_to_hops,
                          in_channels)
-        self._constants["mel_fb"] = mel_filterbank(sample_rate, n_fft, n_mels, fmin, fmax, mel_scale, mel_norm,
-                                                   dtype=torch.float64)
+        if constants not in CONSTANTS:
+            raise ConfigError(f"unknown constants {constants!r}; choose one of {', '.join(CONSTANTS)}")
+        self.constants = constants
+        if constants == "torchaudio":
+            self._constants["window"] = make_window(window, self.win_length, torch.float32)
+            self._constants["mel_fb"] = mel_filterbank_torchaudio(sample_rate, n_fft, n_mels, fmin, fmax, mel_scale,
+                                                                  mel_norm)
+        else:
+            self._constants["mel_fb"] = mel_filterbank(sample_rate, n_fft, n_mels, fmin, fmax, mel_scale, mel_norm,
+                                                       dtype=torch.float64)
         self.amin = float(amin)
         self.top_db = None if top_db is None else float(top_db)
         self.n_mels = int(n_mels)

@@ -82,9 +82,10 @@ def _dcase_stft(sample_rate: int) -> dict[str, int]:
 
 
 # The DCASE baselines: librosa.stft (centred, zero padding since librosa 0.9), the first N // hop frames,
-# librosa.filters.mel(sr, n_fft, 64) (Slaney scale and norm, 0 Hz to sr / 2), power_to_db defaults (top_db 80).
+# librosa.filters.mel(sr, n_fft, 64) (Slaney scale and norm, 0 Hz to sr / 2; built in float64), power_to_db
+# defaults (top_db 80).
 _DCASE_MEL = {"pad_mode": "constant", "trim_to_hops": True, "n_mels": 64, "fmin": 0.0, "fmax": None,
-              "mel_scale": "slaney", "mel_norm": "slaney", "top_db": 80.0}
+              "mel_scale": "slaney", "mel_norm": "slaney", "top_db": 80.0, "constants": "float64"}
 
 
 @register_frontend

@@ -155,9 +155,10 @@ class SpectralFrontEnd(nn.Module, abc.ABC):
         self.normalized = bool(normalized)
         self.trim_to_hops = bool(trim_to_hops)
         self.in_channels = int(in_channels)
-        # Constants derived from the settings (window, filterbank) are kept in float64 and handed out on the
-        # input's device and dtype (see `constant`): no buffers, so state dicts stay free of them, `.half()`
-        # cannot degrade them, and the device always follows the input.
+        # Constants derived from the settings (window, filterbank) are kept in float64 (the log-mel front ends
+        # may keep torchaudio's float32 values instead, see LogMel's `constants`) and handed out on the input's
+        # device and dtype (see `constant`): no buffers, so state dicts stay free of them, `.half()` cannot
+        # degrade them, and the device always follows the input.
         self._constants: dict[str, torch.Tensor] = {"window": make_window(window, self.win_length, torch.float64)}
         self._cache: dict[tuple[str, torch.device, torch.dtype], torch.Tensor] = {}
 
