@@ -126,10 +126,10 @@ def read_frame_file(path: str | Path, layout: str = "auto", *, reference: bool =
             raise FormatError(path, numbers[i], f"coordinate beyond 1e5 in {lines[i]!r}",
                               "check the column order and units of the file (or force --pred-format)")
         norm = np.linalg.norm(vec, axis=1)
-        if (norm == 0).any():
-            i = int(np.flatnonzero(norm == 0)[0])
-            raise FormatError(path, numbers[i], "direction vector (0, 0, 0) has no direction",
-                              "write only active events, with a non-zero (x, y, z)")
+        if (norm < 1e-9).any():   # (0, 0, 0), or so short that its direction is rounding noise
+            i = int(np.flatnonzero(norm < 1e-9)[0])
+            raise FormatError(path, numbers[i], f"direction vector ({', '.join(f'{v:g}' for v in vec[i])}) has no "
+                              "direction", "write only active events, with a non-zero (x, y, z)")
         xyz = vec / norm[:, None]
         if layout == "l3das":
             dist = norm
