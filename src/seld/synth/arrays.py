@@ -71,7 +71,7 @@ class Omni(SpatialFormat):
         self.name, self.channels = name, 1
 
     def srir(self, images: ImageSet) -> np.ndarray:
-        return images.trains(images.amp[None, :])
+        return images.render(1.0 / images.dist[None, :])
 
     def plane_wave(self, dirs, freqs, c):
         return np.ones((len(dirs), 1, len(freqs)), dtype=np.complex128)
@@ -90,7 +90,7 @@ class Ambisonics(SpatialFormat):
         return np.stack([np.ones(len(dirs)), dirs[:, 1], dirs[:, 2], dirs[:, 0]])
 
     def srir(self, images: ImageSet) -> np.ndarray:
-        return images.trains(self.gains(images.dirs) * images.amp[None, :])
+        return images.render(self.gains(images.dirs) / images.dist[None, :])
 
     def plane_wave(self, dirs, freqs, c):
         return np.repeat(self.gains(dirs).T[:, :, None], len(freqs), axis=2).astype(np.complex128)
@@ -125,11 +125,10 @@ class SphericalArray(SpatialFormat):
         modes = modal_response_fft(order, self.radius, nfft, images.fs, float(images.c))
         out = np.empty((self.channels, n), dtype=np.float32)
         cos = np.clip(images.dirs @ self.capsules.T, -1.0, 1.0)           # [K, M]
-        amp = images.amp.astype(np.float32)
+        inv = (1.0 / images.dist).astype(np.float32)
         for m in range(self.channels):
-            weights = legendre(order, cos[:, m], dtype=np.float32) * amp[None, :]
-            trains = images.trains(weights)                                 # [N+1, n]
-            spec = scipy.fft.rfft(trains, nfft, axis=1)
+            weights = legendre(order, cos[:, m], dtype=np.float32) * inv[None, :]
+            spec = images.spectra(weights, nfft)                            # [N+1, F]
             out[m] = scipy.fft.irfft(np.einsum("nf,nf->f", spec, modes), nfft)[:n]
         return out
 
@@ -153,7 +152,7 @@ class OpenArray(SpatialFormat):
     def srir(self, images: ImageSet) -> np.ndarray:
         out = np.empty((self.channels, images.n_samples), dtype=np.float32)
         for m, offset in enumerate(self.positions):
-            out[m] = images.trains((images.beta / images.distances(offset))[None, :], offset=offset)[0]
+            out[m] = images.render((1.0 / images.distances(offset))[None, :], offset=offset)[0]
         return out
 
     def plane_wave(self, dirs, freqs, c):

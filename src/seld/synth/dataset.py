@@ -3,7 +3,9 @@
 Everything random is drawn from generators seeded by (seed, stream, index), so the plan of scene i does not
 depend on how many scenes, shards or workers there are: ``--shard K/N`` keeps every N-th scene (starting at
 the K-th), ``--workers`` spreads rooms and scenes over processes, and any combination writes the same files.
-Finished scenes are skipped, so an interrupted job is resumed by running it again.
+Finished scenes are skipped, so an interrupted job is resumed by running it again. Each room used gets a record
+``rooms/room<N>.json`` next to the scenes: what it is and what its responses measure (T30 per octave band, EDT,
+direct-to-reverberant ratio).
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ from seld.synth.presets import SynthConfig
 from seld.synth.render import render_scene
 from seld.synth.rooms import Room, sample_room
 from seld.synth.scenes import ScenePlan, class_pool, sample_scene
-from seld.synth.srir import SrirCache, make_ambience, simulate_responses
+from seld.synth.files import ensure_dir, write_json
+from seld.synth.filters import BANDS
+from seld.synth.srir import SrirCache, make_ambience, measure_set, simulate_responses
 from seld.synth.trajectories import PositionSet, make_positions
 from seld.synth.writer import DatasetWriter, package_versions
 
 __all__ = ["DatasetPlan", "plan_dataset", "synthesize", "parse_shard", "response_formats", "output_names",
-           "rng_for"]
+           "rng_for", "room_record"]
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +165,7 @@ def _room_part(args) -> tuple[int, str, int, object]:
         return number, kind, 0, make_ambience(fmts, fs, room.c, room.noise_exponent, ambience, seed)
     todo = [f for f in fmts if f.name in names]
     return number, kind, int(index[0]), simulate_responses(room, PositionSet(positions.xyz[index]), todo, fs,
-                                                            exact_until)
+                                                            exact_until, field=fmts)
 
 
 def _build_rooms(plan: DatasetPlan, numbers: list[int], cache: SrirCache, config: SynthConfig, fs: int,
@@ -199,6 +203,29 @@ def _build_rooms(plan: DatasetPlan, numbers: list[int], cache: SrirCache, config
                         responses, part["ambience"])
             del parts[number]
     return len({t[1] for t in tasks})
+
+
+def room_record(number: int, plan: DatasetPlan, cache: str | Path, config: SynthConfig, fs: int) -> dict:
+    """What ``rooms/room<N>.json`` holds: the room (geometry, materials, what it was drawn to do) and what its
+    responses measure (:func:`seld.synth.srir.measure_set`); the room's responses must be in the cache."""
+    room = plan.rooms[number]
+    if isinstance(room, MeasuredRoom):
+        responses = room.load(cache, fs, 0.0)
+        return {"room": number, "kind": "measured", "source": room.to_dict(), "measured": measure_set(responses)}
+    formats = response_formats(config.formats)
+    measured = SrirCache(cache).acoustics(room, plan.positions[number], formats, fs, config.exact_until)
+    return {"room": number, "kind": "simulated", "bands_hz": list(BANDS),
+            "aimed": {"rt60": room.rt60, "t30": None if room.t30 is None else list(room.t30)},
+            "measured": measured, "description": room.to_dict()}
+
+
+def write_room_record(out: Path, number: int, plan: DatasetPlan, cache: str | Path, config: SynthConfig,
+                      fs: int) -> None:
+    """Write ``out/rooms/room<N>.json`` (:func:`room_record`) unless it is there."""
+    path = out / "rooms" / f"room{number}.json"
+    if not path.is_file():
+        ensure_dir(path.parent)
+        write_json(path, room_record(number, plan, cache, config, fs))
 
 
 def _scene_task(args) -> str:
@@ -276,7 +303,10 @@ def synthesize(bank_dir: str | Path, out: str | Path, config: SynthConfig, seed:
                        "measured": [Path(m).name for m in measured or []]},
         "layout": {"audio": {f: f"{f}/<name>.{config.audio}" for f in output_names(config)},
                    "labels": "metadata/<name>.csv (dcase2024: frame,class,source,azi,ele,dist_cm)",
-                   "plans": "plans/<name>.json", "classes": list(bank.classes.names),
+                   "plans": "plans/<name>.json (the plan's room is rooms/room<room>.json)",
+                   "rooms": "rooms/room<N>.json: geometry, materials, the aimed and the measured T30 per octave "
+                            "band, EDT and direct-to-reverberant ratio",
+                   "classes": list(bank.classes.names),
                    "sample_rate": bank.sample_rate},
         "versions": package_versions(),
     })
@@ -291,6 +321,8 @@ def synthesize(bank_dir: str | Path, out: str | Path, config: SynthConfig, seed:
             plan.rooms[r].load(cache_root, bank.sample_rate, _ambience_seconds(config))
     built = _build_rooms(plan, [r for r in needed if isinstance(plan.rooms[r], Room)], SrirCache(cache_root), config,
                          bank.sample_rate, workers, progress)
+    for r in needed:
+        write_room_record(Path(out), r, plan, cache_root, config, bank.sample_rate)
     config_json = json.dumps(config.to_dict())
     scene_tasks = [(str(bank.root), str(out), cache_root, room_json[s.room], pos_json[s.room], config_json,
                     s.to_dict()) for s in sorted(todo, key=lambda s: s.room)]      # a room's scenes together

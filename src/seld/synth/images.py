@@ -9,6 +9,11 @@ Delays are rendered with a Hann-windowed sinc (the fractional-delay filter of py
 true arrival time) up to ``exact_until`` seconds, and rounded to the nearest sample after that: the late tail
 is dense and diffuse, so sub-sample timing there changes nothing audible or measurable, and it makes the tail
 cost one multiply-add per image instead of 81.
+
+Walls absorb differently in each octave band, so an image has one amplitude per band (:attr:`ImageSet.gains`).
+:meth:`ImageSet.render` then builds one impulse train per band and joins them in the frequency domain with
+weights that sum to one (:func:`~seld.synth.filters.band_weights`): each image's spectrum is its band
+amplitudes interpolated in log-frequency.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft
 import scipy.sparse
+
+from seld.synth.filters import band_weights
 
 __all__ = ["ImageSet", "FRACTIONAL_TAPS", "fractional_delay_matrix"]
 
@@ -77,6 +85,8 @@ class ImageSet:
         fs: sample rate of the responses.
         n_samples: length of the rendered responses.
         exact_until: seconds up to which arrivals get an exact fractional delay (``None``: all of them).
+        gains: float64 [K, B], the reflection factor of each image in each band of
+            :data:`~seld.synth.filters.BANDS` (``None``: ``beta`` in every band).
     """
 
     xyz: np.ndarray
@@ -85,10 +95,13 @@ class ImageSet:
     fs: int
     n_samples: int
     exact_until: float | None = 0.1
+    gains: np.ndarray | None = None
 
     def __post_init__(self):
         self.xyz = np.asarray(self.xyz, dtype=np.float64).reshape(-1, 3)
         self.beta = np.asarray(self.beta, dtype=np.float64).ravel()
+        if self.gains is not None:
+            self.gains = np.asarray(self.gains, dtype=np.float64).reshape(len(self.beta), -1)
         self.dist = np.sqrt(np.sum(self.xyz**2, axis=1))
         if np.any(self.dist <= 0):
             raise ValueError("an image source coincides with the array centre")
@@ -128,3 +141,25 @@ class ImageSet:
             mat = fractional_delay_matrix(self.delays(offset), self.n_samples, self._limit())
         w = np.ascontiguousarray(np.atleast_2d(weights).T, dtype=np.float32)
         return np.ascontiguousarray((mat @ w).T)
+
+    def spectra(self, weights: np.ndarray, n_fft: int, offset: np.ndarray | None = None) -> np.ndarray:
+        """Spectra complex [C, n_fft // 2 + 1] of channel c = sum_k weights[c, k] * g_k(f) * delta(t - delay_k),
+        with g_k(f) the image's reflection factor (:attr:`beta`, or :attr:`gains` interpolated across bands).
+
+        Weights hold the direction and distance part of the amplitude (e.g. an FOA gain over the distance).
+        """
+        weights = np.atleast_2d(weights)
+        if self.gains is None:
+            return scipy.fft.rfft(self.trains(weights * self.beta[None, :], offset), n_fft, axis=1)
+        n_ch, n_bands = weights.shape[0], self.gains.shape[1]
+        per_band = (weights[:, None, :] * self.gains.T[None, :, :]).reshape(n_ch * n_bands, -1)
+        spec = scipy.fft.rfft(self.trains(per_band, offset), n_fft, axis=1).reshape(n_ch, n_bands, -1)
+        return np.einsum("cbf,bf->cf", spec, band_weights(n_fft, self.fs).astype(np.float32))
+
+    def render(self, weights: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
+        """Responses float32 [C, n_samples]: :meth:`spectra` of ``weights`` back in time."""
+        if self.gains is None:
+            return self.trains(np.atleast_2d(weights) * self.beta[None, :], offset)
+        n_fft = scipy.fft.next_fast_len(self.n_samples, real=True)
+        spec = self.spectra(weights, n_fft, offset)
+        return np.ascontiguousarray(scipy.fft.irfft(spec, n_fft, axis=1)[:, :self.n_samples], dtype=np.float32)

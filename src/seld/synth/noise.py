@@ -17,7 +17,7 @@ import scipy.fft
 
 from seld.synth.arrays import SpatialFormat
 
-__all__ = ["diffuse_noise", "fibonacci_sphere", "diffuse_coherence"]
+__all__ = ["diffuse_noise", "diffuse_field", "frame_times", "split_formats", "fibonacci_sphere", "diffuse_coherence"]
 
 _NFFT = 512
 _CHUNK = 1024   # STFT frames generated at a time (bounds memory)
@@ -56,19 +56,54 @@ def diffuse_noise(rng: np.random.Generator, formats: list[SpatialFormat], n_samp
 
     The overall level is arbitrary (scale it to the wanted SNR).
     """
+    freqs = np.fft.rfftfreq(_NFFT, 1.0 / fs)
+    shape = np.zeros(len(freqs), np.float32)
+    shape[1:] = (np.maximum(freqs[1:], 20.0) / 1000.0) ** (-exponent / 2)
+    return split_formats(diffuse_field(rng, formats, n_samples, fs, c, shape), formats)
+
+
+def split_formats(signals: np.ndarray, formats: list[SpatialFormat]) -> list[np.ndarray]:
+    """The channels [C_all, N] of stacked formats, one contiguous array per format."""
+    parts, i = [], 0
+    for f in formats:
+        parts.append(np.ascontiguousarray(signals[i:i + f.channels]))
+        i += f.channels
+    return parts
+
+
+def frame_times(n_samples: int, fs: int) -> np.ndarray:
+    """Centres (seconds) of the STFT frames :func:`diffuse_field` synthesises ``n_samples`` from."""
+    hop = _NFFT // 2
+    return np.arange(n_samples // hop + 2) * hop / fs
+
+
+def diffuse_field(rng: np.random.Generator, formats: list[SpatialFormat], n_samples: int, fs: int, c: float,
+                  gains: np.ndarray) -> np.ndarray:
+    """Diffuse noise float32 [C_all, n_samples] over the channels of all ``formats`` (stacked in order).
+
+    ``gains`` shapes it per rfft bin of a :data:`_NFFT`-point STFT: [F] for a stationary spectrum, or
+    [n_frames, F] per frame (:func:`frame_times`), to make it decay. A gain g adds 4 g^2 / _NFFT^2 to the
+    power per sample of an omnidirectional channel (per bin other than 0 and Nyquist): independent complex
+    Gaussian coefficients (variance 2) mixed by a square root of the diffuse coherence, inverse-transformed,
+    windowed by a square-root Hann window and overlap-added at half a frame (the squared windows sum to one).
+    """
     mix = _mixing(tuple(formats), fs, float(c), _NFFT)              # [F, C, C]
     n_bins, n_ch = mix.shape[0], mix.shape[1]
     hop = _NFFT // 2
-    freqs = np.fft.rfftfreq(_NFFT, 1.0 / fs)
-    shape = np.zeros(n_bins, np.float32)
-    shape[1:] = (np.maximum(freqs[1:], 20.0) / 1000.0) ** (-exponent / 2)
-    mix = mix * shape[:, None, None]
-    window = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(_NFFT) / _NFFT)).astype(np.float32)
     n_frames = n_samples // hop + 2
+    gains = np.asarray(gains, dtype=np.float32)
+    if gains.shape not in ((n_bins,), (n_frames, n_bins)):
+        raise ValueError(f"gains must be [{n_bins}] or [{n_frames}, {n_bins}], got {gains.shape}")
+    varying = gains.ndim == 2
+    if not varying:
+        mix = mix * gains[:, None, None]
+    window = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(_NFFT) / _NFFT)).astype(np.float32)
     out = np.zeros((n_ch, (n_frames + 1) * hop), np.float32)
     for start in range(0, n_frames, _CHUNK):
         t = min(_CHUNK, n_frames - start)
         z = rng.standard_normal((n_bins, n_ch, 2 * t), dtype=np.float32).view(np.complex64)   # [F, C, t]
+        if varying:
+            z *= gains[start:start + t].T[:, None, :]
         y = np.einsum("fce,fet->fct", mix, z)       # per-bin mixing (plain C loop: no BLAS threads)
         frames = (scipy.fft.irfft(y, _NFFT, axis=0) * window[:, None, None]).transpose(1, 2, 0)   # [C, t, nfft]
         # overlap-add at half a frame: first halves land on hops k, second halves on hops k + 1
@@ -76,9 +111,4 @@ def diffuse_noise(rng: np.random.Generator, formats: list[SpatialFormat], n_samp
         ola[:, :t] += frames[:, :, :hop]
         ola[:, 1:] += frames[:, :, hop:]
         out[:, start * hop:(start + t + 1) * hop] += ola.reshape(n_ch, -1)
-    out = out[:, hop:hop + n_samples]
-    parts, i = [], 0
-    for f in formats:
-        parts.append(np.ascontiguousarray(out[i:i + f.channels]))
-        i += f.channels
-    return parts
+    return out[:, hop:hop + n_samples]

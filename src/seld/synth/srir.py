@@ -3,8 +3,9 @@
 A :class:`ResponseSet` holds, for every position of a room's :class:`~seld.synth.trajectories.PositionSet`,
 the response of each requested format, plus a stretch of the room's diffuse ambient noise heard by all those
 formats at once (scenes play random excerpts of it, as the DCASE generator does with recorded ambience).
-Simulated sets are stored under ``<cache>/<key>/``: ``meta.json``, one ``<format>-<hash>.npy`` [P, C, L]
-float32 per format and ``ambience-<hashes>.npy`` [C_all, N] float32 (float16 values: see
+Simulated sets are stored under ``<cache>/<key>/``: ``meta.json``, one ``<format>-<hash>-field<hashes>.npy``
+[P, C, L] float32 per format (the formats share one diffuse tail, so the set is in the name),
+``acoustics-<hashes>.json`` (what the responses measure) and ``ambience-<hashes>.npy`` [C_all, N] float32 (float16 values: see
 :func:`make_ambience`; stored wide so that scenes add it without a conversion), where the key hashes everything
 they depend on. Scenes memory-map them, so many worker processes share one copy and a scene reads only what it
 uses. This reuse is where the synthesiser's speed comes from (``benchmarks/synth_speed.py``).
@@ -22,17 +23,21 @@ from pathlib import Path
 import numpy as np
 
 from seld.synth.arrays import Ambisonics, Omni, SpatialFormat, get_format
-from seld.synth.files import ensure_dir, write_json, write_npy
+from seld.synth.acoustics import measure_response, summarize
+from seld.synth.files import ensure_dir, read_json, write_json, write_npy
+from seld.synth.filters import highpass
 from seld.synth.noise import diffuse_noise
 from seld.synth.rooms import Room, image_sources
+from seld.synth.tail import late_tail, tail_seed
 from seld.synth.trajectories import PositionSet
 
-__all__ = ["ResponseSet", "simulate_responses", "make_ambience", "split_channels", "SrirCache", "RENDER_VERSION"]
+__all__ = ["ResponseSet", "simulate_responses", "make_ambience", "split_channels", "SrirCache", "RENDER_VERSION",
+           "measure_set"]
 
 log = logging.getLogger(__name__)
 
 #: bump when the rendering changes, so that stale caches are not reused
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 
 
 @dataclass
@@ -76,16 +81,34 @@ class ResponseSet:
 
 
 def simulate_responses(room: Room, positions: PositionSet, formats: Sequence[SpatialFormat], fs: int,
-                       exact_until: float | None = 0.1,
-                       progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
-    """Responses float32 [P, C, L] of each format at every position (one image-source run per position)."""
+                       exact_until: float | None = 0.1, progress: Callable[[int], None] | None = None,
+                       field: Sequence[SpatialFormat] | None = None) -> dict[str, np.ndarray]:
+    """Responses float32 [P, C, L] of each format at every position (one image-source run per position).
+
+    A response is the image sources up to the room's horizon (:func:`~seld.synth.rooms.image_sources`) plus
+    the late tail (:func:`~seld.synth.tail.late_tail`), high-passed at 10 Hz as pyroomacoustics does
+    (:func:`~seld.synth.filters.highpass`), so that it has no DC. The tail is one diffuse field heard by all
+    the formats of ``field`` (default: ``formats``), of which ``formats`` are returned: give the whole set
+    when computing only some of its formats, and they match the others.
+    """
     n = int(np.ceil(room.ir_len * fs))
+    field = list(formats) if field is None else list(field)
+    missing = [f.name for f in formats if f not in field]
+    if missing:
+        raise ValueError(f"formats {missing} are not in the field's formats")
     out = {f.name: np.zeros((len(positions), f.channels, n), dtype=np.float32) for f in formats}
     array = np.asarray(room.array, dtype=float)
+    offsets = dict(zip([f.name for f in field], np.cumsum([0] + [f.channels for f in field])))
     for i, rel in enumerate(positions.xyz):
         images = image_sources(room, array + rel, fs, exact_until)
+        tail = late_tail(room, field, fs, n, float(np.linalg.norm(rel)) / room.c,
+                         np.random.default_rng(tail_seed(room, rel, fs)))
+        m = min(n, images.n_samples)
         for f in formats:
-            out[f.name][i] = f.srir(images)
+            resp = np.zeros((f.channels, n)) if tail is None else tail[offsets[f.name]:offsets[f.name] + f.channels]
+            resp = np.asarray(resp, dtype=np.float64)
+            resp[:, :m] += f.srir(images)[:, :m]
+            out[f.name][i] = highpass(resp, fs)
         if progress is not None:
             progress(i + 1)
     return out
@@ -124,9 +147,13 @@ class SrirCache:
         desc = json.dumps(fmt.describe(), sort_keys=True)
         return f"{fmt.name}-{hashlib.sha1(desc.encode()).hexdigest()[:8]}"
 
+    def _joined(self, formats: Sequence[SpatialFormat]) -> str:
+        return hashlib.sha1("|".join(self._format_key(f) for f in formats).encode()).hexdigest()[:8]
+
     def _files(self, entry: Path, formats: Sequence[SpatialFormat], ambience_seconds: float) -> tuple[dict, Path]:
-        files = {f.name: entry / f"{self._format_key(f)}.npy" for f in formats}
-        joined = hashlib.sha1("|".join(self._format_key(f) for f in formats).encode()).hexdigest()[:8]
+        # a response's tail is one diffuse field over all the formats: the set is part of its name
+        joined = self._joined(formats)
+        files = {f.name: entry / f"{self._format_key(f)}-field{joined}.npy" for f in formats}
         return files, entry / f"ambience-{joined}-{ambience_seconds:g}s.npy"
 
     def missing(self, room: Room, positions: PositionSet, formats: Sequence[SpatialFormat], fs: int,
@@ -171,7 +198,7 @@ class SrirCache:
         todo, no_ambience = self.missing(room, positions, formats, fs, exact_until, ambience_seconds)
         if todo:
             log.info("simulating %d positions x %s", len(positions), ",".join(f.name for f in todo))
-        fresh = simulate_responses(room, positions, todo, fs, exact_until, progress) if todo else None
+        fresh = simulate_responses(room, positions, todo, fs, exact_until, progress, field=formats) if todo else None
         noise = None
         if no_ambience:
             seed = self.ambience_seed(room, positions, formats, fs, exact_until, ambience_seconds)
@@ -183,3 +210,29 @@ class SrirCache:
         ambience = split_channels(np.load(ambience_file, mmap_mode="r"), formats) if ambience_seconds > 0 else None
         responses = {name: np.load(path, mmap_mode="r") for name, path in files.items()}
         return ResponseSet(positions, responses, fs, room.c, room, {f.name: f for f in formats}, ambience)
+
+    def acoustics(self, room: Room, positions: PositionSet, formats: Sequence[SpatialFormat], fs: int,
+                  exact_until: float | None = 0.1) -> dict:
+        """What the room's cached responses measure (:func:`measure_set`), computed once and kept next to them
+        (``acoustics-<formats>.json``); the responses must be cached."""
+        entry = self.root / self.key(room, positions, fs, exact_until)
+        path = entry / f"acoustics-{self._joined(formats)}.json"
+        if path.is_file():
+            return read_json(path)
+        files, _ = self._files(entry, formats, 0.0)
+        responses = ResponseSet(positions, {name: np.load(p, mmap_mode="r") for name, p in files.items()}, fs,
+                                room.c, room, {f.name: f for f in formats})
+        result = measure_set(responses)
+        write_json(path, result)
+        return result
+
+
+def measure_set(responses: ResponseSet, max_positions: int = 16) -> dict:
+    """T30, T20 and EDT per octave band (median over positions) and the DRR (median, min, max) measured on the
+    omnidirectional channel (FOA W or omni; else the first channel of the first format) at up to
+    ``max_positions`` positions spread over the set (:mod:`seld.synth.acoustics`)."""
+    name = responses.omni_source() or next(iter(responses.responses))
+    count = len(responses.positions)
+    picks = np.unique(np.round(np.linspace(0, count - 1, min(max_positions, count))).astype(int))
+    measured = [measure_response(responses.get(name, int(p))[0], responses.fs) for p in picks]
+    return {"measured_on": f"{name} channel 0", **summarize(measured)}
