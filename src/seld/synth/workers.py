@@ -1,0 +1,121 @@
+"""Worker processes of the synthesiser: cheap to start, and never more math threads than cores.
+
+Why ``seld synth --workers 2`` was slower than one worker on a 2-core machine (measured, see the report of
+issue 9): every pool was started with the ``spawn`` method, so each worker process imported numpy, scipy,
+pyroomacoustics and seld again (about 1 s of CPU each), and a run starts two pools (rooms, then scenes): four
+imports for two workers, against none for one worker. On top of that each worker's OpenBLAS started one
+thread per core, so two workers ran four math threads on two cores.
+
+Here a pool starts its workers from a ``forkserver`` that has imported the synthesiser once (``preload``), so a
+worker costs a fork instead of an import, and every worker (and the server) runs ``cores // workers`` math
+threads (at least 1). Where ``forkserver`` does not exist (Windows), ``spawn`` is used with the same thread
+limits. Results do not depend on any of this: tasks are pure functions of their arguments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterator, Sequence
+
+__all__ = ["worker_pool", "run_tasks", "threads_per_worker", "THREAD_VARIABLES", "PRELOAD"]
+
+#: environment variables that cap the threads of the math libraries (OpenMP, OpenBLAS, MKL, Accelerate, numexpr)
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+                    "NUMEXPR_NUM_THREADS")
+
+#: modules the fork server imports once, so that workers start without importing them
+PRELOAD = ("numpy", "scipy.fft", "scipy.signal", "soundfile", "seld.synth.dataset")
+
+Progress = Callable[[str, int, int], None]
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the system has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def threads_per_worker(workers: int, cores: int | None = None) -> int:
+    """Math threads per worker so that ``workers`` processes together use the cores once: ``cores // workers``,
+    at least 1."""
+    return max(1, (available_cores() if cores is None else cores) // max(1, workers))
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block (what child processes started in it inherit)."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _limit_threads(threads: int) -> None:
+    """Worker initialiser: cap the math libraries' threads (already loaded ones too, when threadpoolctl is there)."""
+    os.environ.update({k: str(threads) for k in THREAD_VARIABLES})
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:   # the environment variables, inherited at start, are then the only limit
+        return
+    threadpool_limits(threads)
+
+
+def _context(preload: Sequence[str]):
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(list(preload))
+        return ctx
+    return mp.get_context("spawn")
+
+
+@contextlib.contextmanager
+def worker_pool(workers: int, preload: Sequence[str] = PRELOAD):
+    """A process pool of ``workers`` processes (forkserver with ``preload``, else spawn), each limited to
+    :func:`threads_per_worker` math threads; terminated if the block raises (an interrupt included)."""
+    threads = threads_per_worker(workers)
+    with _environment({k: str(threads) for k in THREAD_VARIABLES}):
+        pool = _context(preload).Pool(workers, initializer=_limit_threads, initargs=(threads,))
+    try:
+        yield pool
+    except BaseException:
+        pool.terminate()
+        pool.join()
+        raise
+    pool.close()
+    pool.join()
+
+
+def run_tasks(tasks: list, fn: Callable, workers: int, phase: str, progress: Progress | None = None,
+              pool=None) -> Iterator:
+    """Yield ``fn(task)`` for every task, in any order, reporting ``progress(phase, done, total)``.
+
+    One worker (or one task) runs in this process; otherwise in ``pool`` when given (so that several phases
+    share one set of workers) or in a :func:`worker_pool` of ``min(workers, len(tasks))`` processes.
+    """
+    if progress:
+        progress(phase, 0, len(tasks))
+    if not tasks:
+        return
+    if workers <= 1 or len(tasks) == 1:
+        for i, task in enumerate(tasks, start=1):
+            yield fn(task)
+            if progress:
+                progress(phase, i, len(tasks))
+        return
+    with contextlib.ExitStack() as stack:
+        if pool is None:
+            pool = stack.enter_context(worker_pool(min(workers, len(tasks))))
+        for i, result in enumerate(pool.imap_unordered(fn, tasks), start=1):
+            yield result
+            if progress:
+                progress(phase, i, len(tasks))
