@@ -125,7 +125,7 @@ def plot_recording(path_png, audio: np.ndarray, sample_rate: int, pred: Events, 
         act, azi_ax, ele_ax = axes[:3]
         act.set_title(label, fontsize=10, fontweight="bold")
         _activity(act, table, rows, colors)
-        act.set_ylim(len(present) - 0.5, -0.5)
+        act.set_ylim(max(len(present), 1) - 0.5, -0.5)
         act.set_yticks(range(len(present)))
         act.set_yticklabels([names[c] for c in present] if col == 0 else [], fontsize=8)
         if col == 0:

@@ -135,9 +135,9 @@ def _scores_html(scores: dict | None) -> str:
 
 
 def _json_for_script(data) -> str:
-    """JSON that can sit inside a <script> element (no "</" or "<!--" in it)."""
+    """JSON that can sit inside a <script> element: ``<``, ``>`` and ``&`` written as ``\\u`` escapes."""
     text = json.dumps(data, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def write_report(path_html, audio_path, audio: np.ndarray, sample_rate: int, pred: Events, classes: list[str],
