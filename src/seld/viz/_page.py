@@ -28,7 +28,7 @@ h1 { font-size: 19px; margin: 0; font-weight: 600; }
 #timeline .tick text { fill: var(--muted); font-size: 10px; }
 #maps { display: flex; flex-wrap: wrap; gap: 12px 18px; margin-top: 10px; align-items: flex-start; }
 figure { margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: 6px; }
-figcaption { text-align: center; }
+figcaption { text-align: center; width: 0; min-width: 100%; }  /* wraps at the drawing's width */
 #maps svg text { font-size: 11px; fill: var(--muted); }
 #now { flex: 1 1 300px; min-width: 300px; overflow-x: auto; }
 #now table { border-collapse: collapse; width: 100%; font-size: 12px; font-variant-numeric: tabular-nums; }
@@ -95,9 +95,9 @@ PAGE_JS = r"""
   }
 
   function drawTimeline() {
-    const W = Math.max(400, tl.parentNode.clientWidth - 18);
+    // one viewBox unit per CSS pixel at the width the page gives the timeline
+    const W = Math.max(400, Math.round(tl.getBoundingClientRect().width) || 1000);
     plotW = W - LABEL_W - PAD_R;
-    tl.setAttribute("width", W);
     tl.setAttribute("height", timelineH);
     tl.setAttribute("viewBox", "0 0 " + W + " " + timelineH);
     const out = [];
@@ -186,7 +186,7 @@ PAGE_JS = r"""
 
   function drawMapFrames() {
     const o = [], c = TOP;
-    const rings = distMode ? [] : [[0, "0°"], [30, "30°"], [60, "60°"]];
+    const rings = distMode ? [] : [[0, "0°"], [45, "±45°"], [70, "±70°"]];
     if (distMode) {
       const step = distMax <= 4 ? 1 : distMax <= 10 ? 2 : 5;
       for (let d = step; d <= distMax + 1e-9; d += step) rings.push([d, d + " m"]);
@@ -312,8 +312,8 @@ PAGE_JS = r"""
   }
 
   function timeAt(ev) {
-    const r = tl.getBoundingClientRect();
-    return (ev.clientX - r.left - LABEL_W) / plotW * D.duration;
+    const r = tl.getBoundingClientRect(), units = (LABEL_W + plotW + PAD_R) / r.width;
+    return ((ev.clientX - r.left) * units - LABEL_W) / plotW * D.duration;
   }
   let dragging = false;
   tl.addEventListener("pointerdown", function (ev) { dragging = true; seek(timeAt(ev)); });
@@ -325,6 +325,8 @@ PAGE_JS = r"""
     const loop = function () { follow(); if (!audio.paused && !audio.ended) requestAnimationFrame(loop); };
     audio.addEventListener("play", function () { requestAnimationFrame(loop); });
     ["timeupdate", "seeked", "seeking", "pause", "ended"].forEach(function (n) { audio.addEventListener(n, follow); });
+    // a time chosen before the audio could seek (link with #t=, an early click) is where playing starts
+    audio.addEventListener("loadedmetadata", function () { if (T > 0) seek(T); }, {once: true});
   }
   document.addEventListener("keydown", function (ev) {
     if (ev.target && /^(INPUT|TEXTAREA|AUDIO)$/.test(ev.target.tagName)) return;
@@ -343,11 +345,7 @@ PAGE_JS = r"""
   drawMapFrames();
   setTime(0);
   const m = /(?:^#|&)t=([0-9.]+)/.exec(location.hash);
-  if (m) {
-    const t0 = parseFloat(m[1]);
-    setTime(t0);
-    if (audio) audio.addEventListener("loadedmetadata", function () { seek(t0); }, {once: true});
-  }
+  if (m) seek(parseFloat(m[1]));
   window.seldReport = {data: D, setTime: setTime, seek: seek, time: function () { return T; }};
   document.body.dataset.ready = "1";
 })();
