@@ -16,6 +16,7 @@ import scipy.signal
 from seld.geometry import angular_distance, normalize, polar_to_unit
 from seld.synth.arrays import DCASE_CAPSULES, DCASE_RADIUS, get_format
 from seld.synth.bank import Bank, Clip
+from seld.synth.filters import RESPONSE_HIGHPASS, highpass
 from seld.synth.render import render_scene
 from seld.synth.rooms import Room, image_sources
 from seld.synth.scenes import EventPlan, ScenePlan
@@ -109,8 +110,8 @@ def test_foa_intensity_follows_a_moving_source():
 
 
 def test_w_equals_omni_and_pyroomacoustics():
-    """W is the omni response; both equal pyroomacoustics' own RIR of the same room (exact delays), each side
-    high-passed by its own code (ours inside :func:`simulate_responses`, pra's inside ``compute_rir``)."""
+    """W is the omni response; both equal pyroomacoustics' own RIR of the same room (exact delays), both sides
+    high-passed: ours inside :func:`simulate_responses`, pra's inside ``compute_rir`` and then by ours."""
     import pyroomacoustics as pra
 
     room = Room((5.0, 4.0, 3.0), (0.3, 0.25, 0.35, 0.3, 0.2, 0.4), (2.6, 1.9, 1.4), temperature=20.0,
@@ -127,13 +128,16 @@ def test_w_equals_omni_and_pyroomacoustics():
     sim.c = room.c
     sim.add_source(src)
     sim.add_microphone(np.asarray(room.array))
-    sim.compute_rir()                           # pra delays every RIR by 40 samples and high-passes at 10 Hz
-    theirs = sim.rir[0][0][40:]
-    n = min(len(theirs), omni.shape[1])
-    # the zero-phase filters see different lengths (pra's RIR ends with its last image): compare where both
-    # are away from the ends
-    core = slice(0, n - 2400)
-    err = np.linalg.norm(theirs[core] - omni[0, core]) / np.linalg.norm(theirs[core])
+    pra.constants.set("rir_hpf_enable", False)   # pra's own 10 Hz filter is weaker than ours (seld.synth.filters)
+    try:
+        sim.compute_rir()                        # pra delays every RIR by 40 samples
+    finally:
+        pra.constants.set("rir_hpf_enable", True)
+    raw = np.zeros(omni.shape[1])
+    m = min(len(raw), len(sim.rir[0][0]) - 40)
+    raw[:m] = sim.rir[0][0][40:40 + m]
+    theirs = highpass(raw, FS, *RESPONSE_HIGHPASS)   # the same filter, on the same length
+    err = np.linalg.norm(theirs - omni[0]) / np.linalg.norm(theirs)
     assert err < 2e-3, err        # pra interpolates its sinc from a table and keeps times in float32
     # and no DC: under 1 % of the energy lies below 20 Hz
     spectrum = np.abs(np.fft.rfft(omni[0].astype(np.float64), 8 * omni.shape[1])) ** 2

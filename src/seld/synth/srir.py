@@ -25,7 +25,7 @@ import numpy as np
 from seld.synth.arrays import Ambisonics, Omni, SpatialFormat, get_format
 from seld.synth.acoustics import measure_response, summarize
 from seld.synth.files import ensure_dir, read_json, write_json, write_npy
-from seld.synth.filters import highpass
+from seld.synth.filters import RESPONSE_HIGHPASS, highpass
 from seld.synth.noise import diffuse_noise
 from seld.synth.rooms import Room, image_sources
 from seld.synth.tail import late_tail, tail_seed
@@ -86,8 +86,8 @@ def simulate_responses(room: Room, positions: PositionSet, formats: Sequence[Spa
     """Responses float32 [P, C, L] of each format at every position (one image-source run per position).
 
     A response is the image sources up to the room's horizon (:func:`~seld.synth.rooms.image_sources`) plus
-    the late tail (:func:`~seld.synth.tail.late_tail`), high-passed at 10 Hz as pyroomacoustics does
-    (:func:`~seld.synth.filters.highpass`), so that it has no DC. The tail is one diffuse field heard by all
+    the late tail (:func:`~seld.synth.tail.late_tail`), high-passed (zero phase, 20 Hz, 4th order:
+    :func:`~seld.synth.filters.highpass`) so that it has no DC. The tail is one diffuse field heard by all
     the formats of ``field`` (default: ``formats``), of which ``formats`` are returned: give the whole set
     when computing only some of its formats, and they match the others.
     """
@@ -101,14 +101,15 @@ def simulate_responses(room: Room, positions: PositionSet, formats: Sequence[Spa
     offsets = dict(zip([f.name for f in field], np.cumsum([0] + [f.channels for f in field])))
     for i, rel in enumerate(positions.xyz):
         images = image_sources(room, array + rel, fs, exact_until)
-        tail = late_tail(room, field, fs, n, float(np.linalg.norm(rel)) / room.c,
-                         np.random.default_rng(tail_seed(room, rel, fs)))
+        # nothing is scattered before the first reflection arrives
+        first = float(np.partition(images.dist, 1)[1]) if len(images) > 1 else float(np.linalg.norm(rel))
+        tail = late_tail(room, field, fs, n, first / room.c, np.random.default_rng(tail_seed(room, rel, fs)))
         m = min(n, images.n_samples)
         for f in formats:
             resp = np.zeros((f.channels, n)) if tail is None else tail[offsets[f.name]:offsets[f.name] + f.channels]
             resp = np.asarray(resp, dtype=np.float64)
             resp[:, :m] += f.srir(images)[:, :m]
-            out[f.name][i] = highpass(resp, fs)
+            out[f.name][i] = highpass(resp, fs, *RESPONSE_HIGHPASS)
         if progress is not None:
             progress(i + 1)
     return out

@@ -14,7 +14,7 @@ gpuRIR's diffuse model or the tail of a hybrid ray tracer:
 - its level is absolute: a power P (pyroomacoustics' units: an image of amplitude a arriving in 1 s adds a^2)
   becomes a per-bin gain sqrt(P N / (2 fs)) (:func:`seld.synth.noise.diffuse_field`), so the tail continues
   the energy of the images where they stop;
-- it starts with the direct sound (nothing before it) and has no DC.
+- it starts with the first reflection (the direct sound arrives alone) and has no DC.
 """
 
 from __future__ import annotations
@@ -42,12 +42,12 @@ def specular_share(room: Room, times: np.ndarray) -> np.ndarray:
     return np.cos(0.5 * np.pi * left) ** 2
 
 
-def tail_power(room: Room, times: np.ndarray, direct: float) -> np.ndarray:
-    """Power [T, B] of the tail at ``times`` seconds after emission, for a direct sound arriving at ``direct``
-    seconds."""
+def tail_power(room: Room, times: np.ndarray, onset: float) -> np.ndarray:
+    """Power [T, B] of the tail at ``times`` seconds after emission, its diffuse part starting at ``onset``
+    seconds (the first reflection: nothing is scattered before)."""
     times = np.asarray(times, dtype=np.float64)
     spec, diffuse = room.decay_model().power(times)
-    diffuse = diffuse * (times >= direct)[:, None]
+    diffuse = diffuse * (times >= onset)[:, None]
     return diffuse + spec * specular_share(room, times)[:, None]
 
 
@@ -59,12 +59,12 @@ def tail_seed(room: Room, xyz, fs: int) -> int:
     return int(hashlib.sha1(blob.encode()).hexdigest()[:15], 16)
 
 
-def late_tail(room: Room, formats: Sequence[SpatialFormat], fs: int, n_samples: int, direct: float,
+def late_tail(room: Room, formats: Sequence[SpatialFormat], fs: int, n_samples: int, onset: float,
               rng: np.random.Generator) -> np.ndarray | None:
     """The tail float32 [C_all, n_samples] over the stacked channels of ``formats`` (None when it is silent,
-    e.g. in an anechoic room), for a direct sound arriving ``direct`` seconds after emission."""
+    e.g. in an anechoic room), silent before ``onset`` seconds after emission (the first reflection)."""
     times = frame_times(n_samples, fs)
-    power = tail_power(room, times, direct)
+    power = tail_power(room, times, onset)
     if not np.any(power > 0):
         return None
     # interpolated across bands in log-power (decay rates blend linearly), so that a slowly decaying band does
@@ -74,6 +74,6 @@ def late_tail(room: Room, formats: Sequence[SpatialFormat], fs: int, n_samples: 
     gain2[gain2 <= floor * (_NFFT / (2.0 * fs)) * 1.0001] = 0.0
     gain2[:, 0] = 0.0                                          # no DC
     x = diffuse_field(rng, list(formats), n_samples, fs, room.c, np.sqrt(gain2))
-    start = min(int(np.ceil(direct * fs)), n_samples)
+    start = min(int(np.ceil(onset * fs)), n_samples)
     x[:, :start] = 0.0                                         # frames are 21 ms wide: keep the tail causal
     return x
