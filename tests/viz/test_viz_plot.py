@@ -94,6 +94,8 @@ def test_bad_arguments(tmp_path, recording):
         plot_recording(tmp_path / "x.png", bad, SR, pred, CLASSES)
     with pytest.raises(ValueError, match="channels, samples"):
         plot_recording(tmp_path / "x.png", audio[:, :0], SR, pred, CLASSES)
+    with pytest.raises(ValueError, match=r"looks like \[samples, channels\]"):
+        plot_recording(tmp_path / "x.png", audio.T, SR, pred, CLASSES)
     with pytest.raises(TypeError, match="ref must be an Events"):
         plot_recording(tmp_path / "x.png", audio, SR, pred, CLASSES, ref=[1, 2])
     (tmp_path / "file").write_text("")

@@ -18,6 +18,9 @@ def first_channel(audio: np.ndarray, sample_rate: int, pred: Events, classes, re
         a = a[None]
     if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 1:
         raise ValueError(f"audio must be [channels, samples] with at least one sample, got shape {np.shape(audio)}")
+    if a.shape[0] > a.shape[1]:
+        raise ValueError(f"audio of shape {a.shape} looks like [samples, channels]; pass [channels, samples] "
+                         "(audio.T)")
     if not (isinstance(sample_rate, (int, np.integer)) and sample_rate > 0):
         raise ValueError(f"sample_rate must be a positive integer, got {sample_rate!r}")
     x = np.asarray(a[0], dtype=np.float64)

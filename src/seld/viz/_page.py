@@ -77,7 +77,9 @@ PAGE_JS = r"""
   });
   let distMax = 1;
   if (distMode) {
-    TABLES.forEach(function (p) { p[1].dist.forEach(function (d) { if (d !== null) distMax = Math.max(distMax, d); }); });
+    TABLES.forEach(function (p) {
+      p[1].dist.forEach(function (d) { if (d !== null) distMax = Math.max(distMax, d); });
+    });
     const step = distMax <= 4 ? 1 : distMax <= 10 ? 2 : 5;
     distMax = Math.ceil(distMax / step) * step;
   }
@@ -127,7 +129,8 @@ PAGE_JS = r"""
     D.present.forEach(function (c, i) {
       const y = top + i * ROW_H;
       if (i % 2 === 0) out.push('<rect x="0" y="' + y + '" width="' + W + '" height="' + ROW_H + '" fill="#f6f8fa"/>');
-      out.push('<rect x="6" y="' + (y + ROW_H / 2 - 5) + '" width="10" height="10" rx="2" fill="' + D.colors[c] + '"/>');
+      out.push('<rect x="6" y="' + (y + ROW_H / 2 - 5) + '" width="10" height="10" rx="2" fill="' +
+               D.colors[c] + '"/>');
       out.push('<text x="22" y="' + (y + ROW_H / 2 + 4) + '">' + esc(D.classes[c]) + '</text>');
       if (D.ref) {
         out.push('<text x="' + (LABEL_W - 6) + '" y="' + (y + ROW_H / 4 + 3) + '" text-anchor="end" ' +
@@ -197,8 +200,10 @@ PAGE_JS = r"""
       o.push('<text x="' + (c.cx + r * 0.71 + 2).toFixed(1) + '" y="' + (c.cy - r * 0.71 - 2).toFixed(1) + '">' +
              rg[1] + '</text>');
     });
-    o.push('<line x1="' + (c.cx - c.R) + '" x2="' + (c.cx + c.R) + '" y1="' + c.cy + '" y2="' + c.cy + '" stroke="#e6eaef"/>');
-    o.push('<line y1="' + (c.cy - c.R) + '" y2="' + (c.cy + c.R) + '" x1="' + c.cx + '" x2="' + c.cx + '" stroke="#e6eaef"/>');
+    o.push('<line x1="' + (c.cx - c.R) + '" x2="' + (c.cx + c.R) + '" y1="' + c.cy + '" y2="' + c.cy +
+           '" stroke="#e6eaef"/>');
+    o.push('<line y1="' + (c.cy - c.R) + '" y2="' + (c.cy + c.R) + '" x1="' + c.cx + '" x2="' + c.cx +
+           '" stroke="#e6eaef"/>');
     o.push('<text x="' + c.cx + '" y="12" text-anchor="middle">front</text>');
     o.push('<text x="' + c.cx + '" y="336" text-anchor="middle">back</text>');
     o.push('<text x="2" y="' + (c.cy - 4) + '">left</text>');
@@ -209,10 +214,12 @@ PAGE_JS = r"""
     o.push('<g id="top-trail"></g><g id="top-markers"></g>');
     mapTop.innerHTML = o.join("");
     document.getElementById("map-top-caption").textContent = distMode
-      ? "top-down view (radius: horizontal distance)" : "top-down view (radius: cos elevation; centre: straight up or down)";
+      ? "top-down view (radius: horizontal distance)"
+      : "top-down view (radius: cos elevation; centre: straight up or down)";
 
     const a = [], e = AE;
-    a.push('<rect x="' + e.x0 + '" y="' + e.y0 + '" width="' + e.w + '" height="' + e.h + '" fill="#fbfcfd" stroke="#d5dbe3"/>');
+    a.push('<rect x="' + e.x0 + '" y="' + e.y0 + '" width="' + e.w + '" height="' + e.h +
+           '" fill="#fbfcfd" stroke="#d5dbe3"/>');
     for (let az = -180; az <= 180; az += 45) {
       const x = aeXY(az, 0)[0].toFixed(1);
       a.push('<line x1="' + x + '" x2="' + x + '" y1="' + e.y0 + '" y2="' + (e.y0 + e.h) + '" stroke="' +
@@ -286,8 +293,8 @@ PAGE_JS = r"""
     document.getElementById("ae-trail").innerHTML = trAe.join("");
     document.getElementById("top-markers").innerHTML = order(top).join("");
     document.getElementById("ae-markers").innerHTML = order(ae).join("");
-    nowBody.innerHTML = rows.length ? rows.join("")
-                                    : '<tr><td></td><td colspan="5" style="color:#5f6b7a">no event at the cursor</td></tr>';
+    nowBody.innerHTML = rows.length ? rows.join("") :
+      '<tr><td></td><td colspan="5" style="color:#5f6b7a">no event at the cursor</td></tr>';
   }
 
   // ------------------------------------------------------------------ time

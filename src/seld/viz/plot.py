@@ -9,6 +9,7 @@ right, on the same axes; the file's DCASE scores go into the title. Drawn with m
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from seld.formats.events import Events
 from seld.userio import atomic_path
 from seld.viz._inputs import first_channel
 from seld.viz.segments import class_colors, classes_present, duration_s, events_to_segments
+
+log = logging.getLogger(__name__)
 
 __all__ = ["plot_recording", "format_scores"]
 
@@ -175,5 +178,6 @@ def plot_recording(path_png, audio: np.ndarray, sample_rate: int, pred: Events, 
 
     with atomic_path(path_png) as tmp:
         fig.savefig(tmp, format="png", dpi=_DPI)
+    log.debug("wrote %s", path_png)
     return Path(path_png)
 

@@ -29,6 +29,7 @@ import base64
 import html
 import io
 import json
+import logging
 import math
 import wave
 from pathlib import Path
@@ -41,6 +42,8 @@ from seld.viz._inputs import first_channel
 from seld.viz._page import PAGE_CSS, PAGE_JS
 from seld.viz.plot import format_scores
 from seld.viz.segments import class_colors, classes_present, duration_s, events_to_segments
+
+log = logging.getLogger(__name__)
 
 __all__ = ["write_report", "AUDIO_RATE", "LONG_AUDIO_RATE", "LONG_AUDIO_S", "MAX_AUDIO_S"]
 
@@ -210,8 +213,8 @@ aria-label="directions seen from above"></svg><figcaption id="map-top-caption">t
 <figure><svg id="map-ae" viewBox="0 0 560 320" width="469" height="268" role="img"
 aria-label="azimuth and elevation"></svg><figcaption>azimuth-elevation view (as seen facing the front)</figcaption>
 </figure>
-<div id="now"><table><thead><tr><th></th><th>class</th><th>track</th><th>azi&nbsp;°</th><th>ele&nbsp;°</th><th>dist&nbsp;m</th>
-</tr></thead><tbody id="now-body"></tbody></table></div>
+<div id="now"><table><thead><tr><th></th><th>class</th><th>track</th><th>azi&nbsp;°</th><th>ele&nbsp;°</th>
+<th>dist&nbsp;m</th></tr></thead><tbody id="now-body"></tbody></table></div>
 </section>
 <footer>Directions in the DCASE convention: azimuth counter-clockwise from the front (+90° = left), elevation
 up. Made by seld.</footer>
@@ -221,4 +224,5 @@ up. Made by seld.</footer>
 </html>
 """
     atomic_write(path_html, page)
+    log.debug("wrote %s (%d kB)", path_html, len(page) // 1000)
     return Path(path_html)
