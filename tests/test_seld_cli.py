@@ -48,3 +48,50 @@ def test_seld_error_prints_one_line_and_exits_2(tmp_path: Path, monkeypatch, cap
         cli.main(["boom"])
     assert err.value.code == 2
     assert capsys.readouterr().err == "error: data/x.csv: file not found (check the path)\n"
+
+
+@pytest.mark.parametrize("body,needles", [
+    ("open(path)", ["error: ", "data.csv", "check the path"]),                          # FileNotFoundError
+    ("raise PermissionError(13, 'Permission denied', path)", ["data.csv", "Permission denied"]),
+    ("open(path, 'rb').read().decode('utf-8')", ["data.csv", "not a UTF-8 text file"]),  # no filename in the error
+    ("raise OSError(28, 'No space left on device')", ["No space left on device"]),
+])
+def test_unanticipated_file_errors_are_one_line_naming_the_file(tmp_path: Path, monkeypatch, capsys, body, needles):
+    """Issue 9: a reader that forgot to catch an OS or decoding error crashed with a traceback; the CLI's one safety
+    net turns it into a one-line error naming the file (found in the exception or in the frames it went through)."""
+    data = tmp_path / "data.csv"
+    if "decode" in body:
+        data.write_bytes(b"\xff\xfe\xfa binary")
+    module = f"fragile_cmd_{abs(hash(body))}"   # one module per case: imported modules are cached
+    (tmp_path / f"{module}.py").write_text(textwrap.dedent(f"""
+        import click
+
+        @click.command()
+        @click.argument("path")
+        def fragile(path):
+            {body}
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(cli.COMMANDS, "fragile", (f"{module}:fragile", "test"))
+    with pytest.raises(SystemExit) as err:
+        cli.main(["fragile", str(data)])
+    assert err.value.code == 2
+    text = capsys.readouterr().err
+    assert text.count("\n") == 1 and "Traceback" not in text
+    for needle in needles:
+        assert needle in text
+
+
+def test_bugs_still_show_their_traceback(tmp_path: Path, monkeypatch):
+    """Only user-fixable errors are shortened: a bug (here a KeyError) propagates with its traceback."""
+    (tmp_path / "buggy_cmd.py").write_text(textwrap.dedent("""
+        import click
+
+        @click.command()
+        def buggy():
+            {}["missing"]
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(cli.COMMANDS, "buggy", ("buggy_cmd:buggy", "test"))
+    with pytest.raises(KeyError):
+        cli.main(["buggy"])

@@ -2,8 +2,8 @@
 
 Each subcommand lives next to the code it drives (``seld.metrics.cli``, ``seld.synth.cli``, ...) and is a thin
 mirror of one public function. Subcommands are imported only when invoked, so ``seld evaluate`` starts without
-importing torch. A :class:`~seld.errors.SeldError` is printed on one line and the process exits with status 2; so are the
-file-system and decoding errors that no reader anticipated (:func:`seld.errors.as_user_error`).
+importing torch. A :class:`~seld.errors.SeldError` is printed on one line and the process exits with status 2;
+so are the file-system and decoding errors that no reader anticipated (:func:`seld.errors.as_user_error`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("seld.models.cli:import_weights", "Convert PSELDNets / AudioSet checkpoints into seld checkpoints."),
     "train": ("seld.train.cli:train", "Train a SELD model from a Hydra experiment (experiment=quick data.root=DIR)."),
     "finetune": ("seld.train.cli:finetune", "Fine-tune a checkpoint on another dataset (new head, AdapterBit, LoRA)."),
+    "infer": ("seld.infer.cli:infer", "Run a trained SELD model on recordings (CSV, JSON, plots, HTML)."),
 }
 
 

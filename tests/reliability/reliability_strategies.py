@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 #: settings of every property test: bounded time (60 examples; SELD_FUZZ_EXAMPLES=2000 for a longer hunt), no
 #: deadline (the machine is shared), no example database left in the working tree
-FUZZ = settings(max_examples=int(os.environ.get("SELD_FUZZ_EXAMPLES", "60")), deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                        HealthCheck.too_slow])
+FUZZ = settings(max_examples=int(os.environ.get("SELD_FUZZ_EXAMPLES", "60")), deadline=None, database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 #: cells that break readers: forms of numbers numpy or Python read differently, non-finite and huge values,
 #: words, unicode digits, empty cells, separators

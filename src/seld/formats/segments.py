@@ -91,8 +91,8 @@ class Segments:
             stop = np.rint(self.offset / fl).astype(np.int64)
         if len(self) and int(stop.max()) > MAX_FRAMES:
             i = int(np.argmax(stop))
-            raise FormatError(self.path, None, f"the event ending at {self.offset[i]:g} s reaches frame {int(stop[i]):,} "
-                              f"of {fl:g} s; seld reads recordings of up to {MAX_FRAMES:,} frames",
+            raise FormatError(self.path, None, f"the event ending at {self.offset[i]:g} s reaches frame "
+                              f"{int(stop[i]):,} of {fl:g} s; seld reads recordings of up to {MAX_FRAMES:,} frames",
                               "check the times of the file and the frame length")
         lengths = np.maximum(stop - start, 0)
         row = np.repeat(np.arange(len(self)), lengths)

@@ -64,8 +64,8 @@ class SeldResult:
         return out
 
     def to_dict(self, per_class: bool = False) -> dict:
-        """A JSON-ready dict: ``metric``, ``average``, ``files``, the overall values (NaN and infinities -> None), ``ci`` when
-        intervals were computed, and with ``per_class`` a ``per_class`` mapping class name -> values (and
+        """A JSON-ready dict: ``metric``, ``average``, ``files``, the overall values (NaN and infinities -> None),
+        ``ci`` when intervals were computed, and with ``per_class`` a ``per_class`` mapping class name -> values (and
         ``per_class_ci``)."""
         out: dict = {"metric": self.metric, "average": self.average, "files": self.files}
         out.update({k: _num(v) for k, v in self.overall().items()})

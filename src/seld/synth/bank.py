@@ -220,7 +220,8 @@ def sources_from_csv(path: str | Path, classes: ClassList | str) -> tuple[ClassL
     try:
         parsed = list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
     except csv.Error as err:
-        raise FormatError(path, None, f"not a readable CSV file ({err})", "one path,class[,licence] row per clip") from None
+        raise FormatError(path, None, f"not a readable CSV file ({err})",
+                          "one path,class[,licence] row per clip") from None
     rows = [(line, row) for line, row in parsed if row and "".join(row).strip()]
     if rows and rows[0][1][0].strip().lower() == "path":
         rows = rows[1:]
