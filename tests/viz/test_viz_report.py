@@ -85,6 +85,7 @@ def test_page_is_self_contained(page):
 def test_page_names_the_file_and_shows_scores(page):
     _, text = page
     assert "<h1>rec.wav</h1>" in text and 'title="/data/rec.wav"' in text
+    assert "6.00 s · 4 channel(s) at 24000 Hz · 5 predicted event span(s) · 3 reference span(s)" in text
     for key, value in (("ER", "0.31"), ("F", "0.72"), ("LE", "17.3°"), ("LR", "0.81"), ("SELD", "0.29")):
         assert f'<span class="k">{key}</span><span class="v">{value}</span>' in text
 
@@ -167,6 +168,11 @@ def test_bad_arguments(tmp_path, recording):
     audio, pred, _ = recording
     with pytest.raises(ValueError, match="class index"):
         write_report(tmp_path / "a.html", "a.wav", audio, SR, pred, CLASSES[:2])
-    with pytest.raises(ValueError, match="sample_rate"):
-        write_report(tmp_path / "a.html", "a.wav", audio, 0, pred, CLASSES)
+    for rate in (0, 24000.5, "fast", None):
+        with pytest.raises(ValueError, match="sample_rate"):
+            write_report(tmp_path / "a.html", "a.wav", audio, rate, pred, CLASSES)
+    assert not (tmp_path / "a.html").exists()
+    text = write_report(tmp_path / "a.html", "a.wav", audio, float(SR), pred, CLASSES).read_text()
+    assert "at 24000 Hz" in text and _wav(text)[2] == 16000
+    (tmp_path / "a.html").unlink()
     assert not (tmp_path / "a.html").exists()

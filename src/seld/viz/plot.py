@@ -95,7 +95,7 @@ def plot_recording(path_png, audio: np.ndarray, sample_rate: int, pred: Events, 
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    x = first_channel(audio, sample_rate, pred, classes, ref)
+    x, _, sample_rate = first_channel(audio, sample_rate, pred, classes, ref)
     names = [str(c) for c in classes]
     colors = class_colors(len(names))
     present = classes_present(pred, ref)

@@ -157,7 +157,7 @@ def write_report(path_html, audio_path, audio: np.ndarray, sample_rate: int, pre
         ref: reference events, shown beside the prediction when given.
         scores: the file's DCASE scores (``{"ER": ..., "F": ..., "LE": ..., "LR": ..., "SELD": ...}``).
     """
-    x = first_channel(audio, sample_rate, pred, classes, ref)
+    x, n_channels, sample_rate = first_channel(audio, sample_rate, pred, classes, ref)
     names = [str(c) for c in classes]
     dur = duration_s(len(x), sample_rate, pred, ref)
     wav, rate, audio_s, note = embed_audio(x, sample_rate)
@@ -174,7 +174,7 @@ def write_report(path_html, audio_path, audio: np.ndarray, sample_rate: int, pre
         "audio": {"rate": rate, "seconds": round(audio_s, 4), "note": note},
     }
     n_pred = len(data["pred"]["spans"])
-    summary = (f"{len(x) / sample_rate:.2f} s · {audio.shape[0] if np.ndim(audio) == 2 else 1} channel(s) at "
+    summary = (f"{len(x) / sample_rate:.2f} s · {n_channels} channel(s) at "
                f"{sample_rate} Hz · {n_pred} predicted event span(s)")
     if ref is not None:
         summary += f" · {len(data['ref']['spans'])} reference span(s)"
