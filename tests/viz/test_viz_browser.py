@@ -207,3 +207,18 @@ def test_pages_without_reference_or_events(browser, tmp_path, recording_dist):
     assert r == pytest.approx(TOP_R * pred.dist[row] * np.cos(np.radians(ele[row])) / outer, abs=0.2)
     assert browser.eval("document.querySelectorAll('#timeline rect.seg.ref').length") == 0
     assert browser.errors() == []
+
+
+def test_markup_in_names_is_shown_as_text(browser, tmp_path, recording):
+    audio, pred, _ = recording
+    classes = ["a</script><script>alert(1)</script>", "<b>dog</b>", "alarm & co", "k'n\"ck", "piano"]
+    path = write_report(tmp_path / "odd.html", "x<y>.wav", audio, SR, pred, classes)
+    _open(browser, path, "#t=1.7")
+    assert browser.eval("window.seldReport.data.classes") == classes
+    assert browser.eval("document.querySelector('h1').textContent") == "x<y>.wav"
+    labels = browser.eval("Array.from(document.querySelectorAll('#timeline > text')).map(function (t) {"
+                          "return t.textContent; })")
+    assert [n for n in classes if n in labels] == [classes[0], classes[1], classes[2], classes[4]]
+    assert browser.eval("document.querySelectorAll('b, script').length") == 2  # no element made from a name
+    assert classes[1] in browser.eval("document.getElementById('now-body').textContent")
+    assert browser.errors() == []
