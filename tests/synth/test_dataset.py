@@ -45,6 +45,20 @@ def test_layout_audio_and_labels(tiny_bank, tiny_config, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["generation"]["seed"] == 3 and manifest["versions"]["pyroomacoustics"]
     assert manifest["generation"]["config"]["n_scenes"] == 4
+    assert "rooms/room<N>.json" in manifest["layout"]["rooms"]
+    # each room's record: what it is, what it aimed at, what its responses measure
+    for number in (1, 2):
+        record = json.loads((out / "rooms" / f"room{number}.json").read_text())
+        assert record["room"] == number and record["kind"] == "simulated"
+        assert len(record["description"]["materials"]) == 6 and record["bands_hz"][3] == 1000
+        measured = record["measured"]
+        assert measured["positions"] >= 3 and measured["measured_on"] == "foa channel 0"
+        assert len(measured["t30"]) == len(measured["edt"]) == 7
+        assert measured["drr_db"]["min"] <= measured["drr_db"]["median"] <= measured["drr_db"]["max"]
+        aimed = np.asarray(record["aimed"]["t30"])
+        assert record["aimed"]["rt60"] == pytest.approx(np.mean(aimed[2:4]), abs=1e-3)
+        t30 = np.asarray(measured["t30"][2:6], dtype=float)     # the responses are cut 0.12 s long: T30 is rough
+        assert np.all(np.abs(t30 / aimed[2:6] - 1) < 0.3), (t30, aimed)
 
 
 def test_shards_and_resume_reproduce_one_run(tiny_bank, tiny_config, tmp_path):

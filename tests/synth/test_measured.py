@@ -76,6 +76,13 @@ def test_ir_folders_and_channel_checks(tmp_path):
     np.testing.assert_allclose(data, irs[:3], atol=1e-6)
     responses = MeasuredRoom(str(tmp_path), "foa").load(tmp_path / "cache", 16000, 0.0)
     assert responses.responses["foa"].shape[:2] == (3, 4) and responses.fs == 16000
+    # a DC offset in the files (a measurement chain's) does not come through
+    for i, ir in enumerate(irs[:3]):
+        sf.write(tmp_path / f"ir{i}.wav", (ir + 0.01).T, FS, subtype="FLOAT")
+    offset = MeasuredRoom(str(tmp_path), "foa").load(tmp_path / "cache", FS, 0.0).responses["foa"]
+    spectrum = np.abs(np.fft.rfft(offset.astype(np.float64), 8 * offset.shape[-1], axis=-1)) ** 2
+    low = np.fft.rfftfreq(8 * offset.shape[-1], 1 / FS) < 20
+    assert np.all(spectrum[..., low].sum(-1) < 0.01 * spectrum.sum(-1))
     with pytest.raises(InputError, match="4 channels but format 'omni' has 1"):
         MeasuredRoom(str(tmp_path), "omni").load(tmp_path / "cache", FS, 0.0)
     (tmp_path / "positions.csv").write_text("name,a,b,c\n")

@@ -8,7 +8,8 @@
 
 Positions that share a distance and an elevation and follow each other in azimuth (at most 10 degrees
 apart) form trajectories, as the circles of TAU-SRIR DB do, so measured rooms support moving sources.
-Converted responses are stored in the cache folder so that worker processes memory-map them.
+Converted responses (resampled, and high-passed as the simulated ones are: no DC) are stored in the cache folder
+so that worker processes memory-map them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from seld.errors import FormatError, InputError
 from seld.geometry import polar_to_unit, unit_to_polar
 from seld.synth.arrays import get_format
 from seld.synth.files import ensure_dir, write_npy
+from seld.synth.filters import RESPONSE_HIGHPASS, highpass
 from seld.synth.srir import ResponseSet, make_ambience, split_channels
 from seld.synth.trajectories import PositionSet
 
@@ -133,7 +135,7 @@ class MeasuredRoom:
     def _key(self, fs: int) -> str:
         """A hash of the files' contents, the format and the rate: the same on every machine."""
         p = Path(self.path)
-        digest = hashlib.sha1(f"{self.format}|{fs}".encode())
+        digest = hashlib.sha1(f"{self.format}|{fs}|{RESPONSE_HIGHPASS}".encode())
         for q in [p] if p.is_file() else sorted(q for q in p.iterdir() if q.is_file()):
             digest.update(q.name.encode())
             digest.update(q.read_bytes())
@@ -150,7 +152,8 @@ class MeasuredRoom:
                 raise InputError(self.path, f"the responses have {ir.shape[1]} channels but format {fmt.name!r} "
                                  f"has {fmt.channels}", "give the format these responses were measured in")
             ensure_dir(entry)
-            write_npy(files["ir"], _resample(ir, sr, fs).astype(np.float32))
+            # the simulated responses' DC-removing high-pass, so that both kinds of rooms are alike below 20 Hz
+            write_npy(files["ir"], highpass(_resample(ir, sr, fs), fs, *RESPONSE_HIGHPASS).astype(np.float32))
             write_npy(files["xyz"], xyz)
         xyz = np.load(files["xyz"])
         positions = PositionSet(xyz, group_paths(xyz))

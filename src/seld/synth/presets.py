@@ -11,6 +11,12 @@
   rooms 4-20 x 4-20 x 3-10 m with RT60 0.2-2 s, array at 40-60 % of the room, sources >= 0.5 m from the walls
   and > 1 m from the array, gaps of 0.1-9.9 s, no added noise, FLAC.
 
+RT60 ranges are reverberation times the rooms aim at (T30 averaged over the 500 Hz and 1 kHz bands): every
+room's walls are drawn from pyroomacoustics' material database and their absorption scaled until the room's
+decay model (:mod:`seld.synth.decay`) gives the drawn value; air absorption, scattering, image sources for
+the first 100 ms and a diffuse tail after them (:mod:`seld.synth.tail`) make its responses. What the responses
+measure is written to ``rooms/room<N>.json`` in the dataset.
+
 The sample rate is the bank's (24 kHz for banks built with the defaults).
 """
 
