@@ -87,6 +87,7 @@ def test_imported_weights_get_their_published_front_end():
     mic = create_model("crnn_dcase", method="maccdoa", num_classes=5, in_channels=10, distance=True)
     task = imported_task(mic, "dcase2024", None, sample_rate=24000)
     assert (task.frontend, task.array, task.distance, task.chunk_seconds) == ("logmel_gcc", "mic", True, 5.0)
+    assert task.channel_convention == "dcase-tetra"
     assert task.classes == tuple(f"class{i}" for i in range(5))
     odd = create_model("test_crnn", num_classes=3, in_channels=3, n_freq=64)
     with pytest.raises(ConfigError, match="3 input channels"):

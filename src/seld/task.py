@@ -33,7 +33,8 @@ class TaskSpec:
         sample_rate: Hz of the audio the front end expects.
         array: ``foa`` (first-order Ambisonics), ``mic`` (DCASE tetrahedral array) or ``array`` (any other).
         channels: audio channels the front end takes.
-        channel_convention: ``acn-sn3d`` (W, Y, Z, X) or ``fuma`` for FOA, ``dcase-tetra`` for MIC.
+        channel_convention: ``acn-sn3d`` (W, Y, Z, X) or ``fuma`` for FOA, ``dcase-tetra`` for MIC (``None``: the
+            array's first, the DCASE one).
         frontend: registered front end name (:func:`seld.features.create_frontend`).
         frontend_options: overrides of the front end's preset (``sample_rate`` is always this task's).
         label_frame: seconds per label frame (0.1 for DCASE2020+).
@@ -46,7 +47,7 @@ class TaskSpec:
     sample_rate: int = 24000
     array: str = "foa"
     channels: int = 4
-    channel_convention: str = "acn-sn3d"
+    channel_convention: str | None = None
     frontend: str = "logmel_iv"
     frontend_options: dict = field(default_factory=dict)
     label_frame: float = 0.1
@@ -67,6 +68,8 @@ class TaskSpec:
         expected = ARRAYS[self.array]
         if not isinstance(self.channels, int) or self.channels < 1 or (expected and self.channels != expected):
             raise ConfigError(f"{self.array} audio has {expected or 'at least 1'} channels, not {self.channels!r}")
+        if self.channel_convention is None:
+            object.__setattr__(self, "channel_convention", CHANNEL_CONVENTIONS[self.array][0])
         if self.channel_convention not in CHANNEL_CONVENTIONS[self.array]:
             raise ConfigError(f"unknown channel convention {self.channel_convention!r} for {self.array}; choose "
                               f"{' or '.join(CHANNEL_CONVENTIONS[self.array])}")

@@ -20,7 +20,7 @@ CLASSES = ("female_speech", "telephone", "bell")
 
 
 def make_tiny_dataset(root: Path, n_scenes: int = 6, seconds: float = 4.0, seed: int = 3) -> Path:
-    """``n_scenes`` FOA scenes of ``seconds`` (a third in the test fold) from a bank of tones."""
+    """``n_scenes`` FOA + MIC scenes of ``seconds`` (a third in the test fold) from a bank of tones."""
     rng = np.random.default_rng(0)
     for c, name in enumerate(CLASSES):
         (root / "clips" / name).mkdir(parents=True)
@@ -31,7 +31,7 @@ def make_tiny_dataset(root: Path, n_scenes: int = 6, seconds: float = 4.0, seed:
     class_list, sources = sources_from_dir(root / "clips", "starss23")
     build_bank(sources, class_list, root / "bank", BankSettings(test_fraction=0.5), base=root / "clips")
     config = SynthConfig(
-        preset="test", n_scenes=n_scenes, ov=(1, 2), formats=("foa",), n_rooms=2, ambience=seconds,
+        preset="test", n_scenes=n_scenes, ov=(1, 2), formats=("foa", "mic"), n_rooms=2, ambience=seconds,
         test_fraction=1 / 3,
         rooms=RoomRanges(size_min=(4.0, 3.5, 2.6), size_max=(4.5, 4.0, 2.8), rt60=(0.2, 0.25), max_order=4,
                          max_ir_len=0.15),

@@ -95,3 +95,10 @@ def test_cli_train_and_errors(tiny_dataset, tmp_path, capsys):
     with pytest.raises(SystemExit) as code:
         main(["train", "experiment=no_such_thing"])
     assert code.value.code == 2 and "seld train --list" in capsys.readouterr().err
+
+
+def test_mic_recordings_train_with_their_own_front_end(tiny_config):
+    """The tetrahedral MIC format: log-mel + GCC-PHAT (10 channels), the DCASE channel convention recorded."""
+    result = train(tiny_config("model.name=test_crnn", "data.array=mic", "data.frontend=logmel_gcc", out="mic"))
+    system = load_system(result["model"])
+    assert (system.task.array, system.task.channel_convention, system.model.in_channels) == ("mic", "dcase-tetra", 10)

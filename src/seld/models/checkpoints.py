@@ -691,6 +691,5 @@ def imported_task(model: nn.Module, source: str, classes: list[str] | None, samp
 
         classes = list(get_classes(model.num_classes))
     options = {"distance": True} if getattr(model, "distance", False) else {}
-    return TaskSpec(classes=classes, sample_rate=int(sample_rate), array=array,
-                    channel_convention="acn-sn3d" if array == "foa" else "dcase-tetra", frontend=frontend,
+    return TaskSpec(classes=classes, sample_rate=int(sample_rate), array=array, frontend=frontend,
                     method=model.method, method_options=options, chunk_seconds=5.0 if family == "dcase" else 10.0)

@@ -65,29 +65,36 @@ def build_task(cfg: DictConfig, corpus) -> TaskSpec:
                     chunk_seconds=float(data.chunk_seconds))
 
 
-def _feature_shape(task: TaskSpec) -> tuple[int, int]:
-    """Channels and bins of the task's features (one short silent clip through the front end)."""
+def _feature_shape(task: TaskSpec) -> tuple[int, int, int]:
+    """Channels, bins and frames per label frame of the task's features (a short silent clip through the front
+    end)."""
+    frontend = task.make_frontend()
+    if task.label_hop % frontend.hop_length:
+        raise ConfigError(f"the label frame ({task.label_hop} samples) is not a whole number of {task.frontend} "
+                          f"hops ({frontend.hop_length} samples)")
     with torch.no_grad():
-        feats = task.make_frontend()(torch.zeros(1, task.channels, task.label_hop * 2))
-    return int(feats.shape[1]), int(feats.shape[3])
+        feats = frontend(torch.zeros(1, task.channels, task.label_hop * 2))
+    return int(feats.shape[1]), int(feats.shape[3]), task.label_hop // frontend.hop_length
 
 
 def _build_model(cfg: DictConfig, task: TaskSpec, init: str | Path | None):
     """A new network for ``task``, or the one of checkpoint ``init`` with a new class head where the classes
     differ; then the adaptation of ``cfg.adapt``."""
-    in_channels, n_freq = _feature_shape(task)
+    in_channels, n_freq, per_label = _feature_shape(task)
     head = task.make_method().head
     adapter = cfg.adapt.get("adapter", "none")
     if init is None:
+        kwargs = {"frames_per_label": per_label, **(_plain(cfg.model.get("kwargs")) or {})}
         return create_model(cfg.model.name, method=head, num_classes=task.num_classes, in_channels=in_channels,
                             n_freq=n_freq, seed=int(cfg.seed), adapter=None if adapter == "none" else _plain(adapter),
-                            **(_plain(cfg.model.get("kwargs")) or {}))
+                            **kwargs)
     model, info = load_checkpoint(init)
-    if (model.in_channels, model.n_freq) != (in_channels, n_freq):
+    if (model.in_channels, model.n_freq, model.frames_per_label) != (in_channels, n_freq, per_label):
         trained = f" ({info.task.frontend})" if info.task else ""
-        raise ConfigError(f"{init}: the network takes {model.in_channels} x {model.n_freq} features{trained}, the "
-                          f"experiment's front end {task.frontend} gives {in_channels} x {n_freq}; set data.frontend "
-                          "to the one the checkpoint was trained with")
+        raise ConfigError(f"{init}: the network takes {model.in_channels} x {model.n_freq} features at "
+                          f"{model.frames_per_label} frames per label{trained}, the experiment's front end "
+                          f"{task.frontend} gives {in_channels} x {n_freq} at {per_label}; set data.frontend to the "
+                          "one the checkpoint was trained with")
     if model.method != head:
         raise ConfigError(f"{init}: the network has a {model.method} head, the experiment trains {task.method}; "
                           f"use method={model.method}")
