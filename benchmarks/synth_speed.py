@@ -6,12 +6,17 @@ Four ways of rendering the same scene plans, in one process (CPU time of all its
   of positions) and every scene reuses them;
 - uncached: each scene computes the responses of the positions it uses and its ambient noise, then renders
   (no reuse);
-- naive: one pyroomacoustics room per event (and per position of a moving event): image sources and RIRs
-  of 8 microphones (4 FOA: omni + 3 figure-eights; 4 open tetrahedral capsules), convolved with
-  ``fftconvolve`` (no rigid sphere, so it does less than the other two);
+- naive: one pyroomacoustics room per event (and per position of a moving event): image sources (the
+  room's octave-band materials and air absorption, up to its order cap, no tail) and RIRs of 8 microphones
+  (4 FOA: omni + 3 figure-eights; 4 open tetrahedral capsules), convolved with ``fftconvolve`` (no rigid
+  sphere, so it does less than the other two);
 - naive_hybrid: SELD-Data-Generator's way: per event, pyroomacoustics' ``hybrid`` engine (image sources up to
   order 3, ray tracing, air absorption) for the 4 open capsules only (pyroomacoustics' ray tracer takes no
   directional microphones), FOA from them by a plain A-to-B matrix.
+
+The cache build is also split into its late tail (:func:`seld.synth.tail.late_tail`, the diffuse noise after
+the image sources, timed alone over the same positions) and the rest (image sources, their rendering in
+every format, the 20 Hz high-pass).
 
 Prints one JSON object (and writes it with ``--json``). Run with glibc's malloc tuned, as for the rest of the
 project: ``MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=1000000000 python benchmarks/synth_speed.py``.
@@ -78,6 +83,7 @@ def naive_scene(plan, bank, room, positions: PositionSet, out: Path, hybrid: boo
     from seld.geometry import polar_to_unit
     from seld.synth.arrays import DCASE_CAPSULES, DCASE_RADIUS
     from seld.synth.render import dry_signal
+    from seld.synth.filters import BANDS
     from seld.synth.rooms import WALLS
 
     caps = np.asarray(DCASE_CAPSULES)
@@ -93,8 +99,9 @@ def naive_scene(plan, bank, room, positions: PositionSet, out: Path, hybrid: boo
         signal = dry_signal(ev, bank, index)
         for p in sorted(set(ev.positions)):
             sim = pra.ShoeBox(list(room.size), fs=plan.fs, max_order=3 if hybrid else room.max_order,
-                              air_absorption=hybrid, ray_tracing=hybrid,
-                              materials={w: pra.Material(a) for w, a in zip(WALLS, room.absorption)})
+                              air_absorption=True, ray_tracing=hybrid,
+                              materials={w: pra.Material({"coeffs": list(a), "center_freqs": list(BANDS)})
+                                         for w, a in zip(WALLS, room.absorption_bands())})
             sim.add_source(np.asarray(room.array) + positions.xyz[p])
             if not hybrid:
                 sim.add_microphone_array(pra.MicrophoneArray(centre, plan.fs, directivities))
@@ -111,6 +118,18 @@ def naive_scene(plan, bank, room, positions: PositionSet, out: Path, hybrid: boo
     for name, part in (("foa", mix[:4]), ("mic", mix[4:])):
         (out / name).mkdir(parents=True, exist_ok=True)
         sf.write(out / name / f"{plan.name}.wav", (0.5 * part / peak).T, plan.fs, subtype="PCM_16")
+
+
+def tail_cost(room, positions: PositionSet, formats, fs: int) -> float:
+    """CPU seconds of the late tails of all positions (what the cache build spends on them)."""
+    from seld.synth.tail import late_tail, tail_seed
+
+    n = int(np.ceil(room.ir_len * fs))
+    start = time.process_time()
+    for rel in positions.xyz:
+        late_tail(room, formats, fs, n, float(np.linalg.norm(rel)) / room.c,
+                  np.random.default_rng(tail_seed(room, rel, fs)))
+    return time.process_time() - start
 
 
 def main() -> None:
@@ -141,6 +160,7 @@ def main() -> None:
         build_wall, build_cpu = _timed(lambda: cache.load(room, positions, formats, bank.sample_rate,
                                                           config.exact_until))
         responses = cache.load(room, positions, formats, bank.sample_rate, config.exact_until)
+        tail_cpu = tail_cost(room, positions, formats, bank.sample_rate)
         writer = DatasetWriter(tmp / "out", list(config.formats), config.audio)
 
         # warm-up (imports, cached filters), then the measured scenes
@@ -175,9 +195,13 @@ def main() -> None:
         "benchmark": "synth_speed",
         "scene": {"seconds": config.scenes.duration, "ov": 2, "formats": list(config.formats),
                   "events_mean": float(np.mean(n_events)), "moving_share": args.moving,
-                  "room": list(room.size), "rt60": room.rt60, "ir_len": room.ir_len, "max_order": room.max_order},
+                  "room": list(room.size), "rt60": room.rt60, "t30_bands": list(room.t30), "ir_len": room.ir_len,
+                  "max_order": room.max_order, "ism_order": room.ism_order(), "ism_until": room.horizon(),
+                  "materials": list(room.materials)},
         "cache": {"positions": len(positions), "build_wall_s": round(build_wall, 2),
-                  "build_cpu_s": round(build_cpu, 2), "per_position_cpu_s": round(build_cpu / len(positions), 4)},
+                  "build_cpu_s": round(build_cpu, 2), "per_position_cpu_s": round(build_cpu / len(positions), 4),
+                  "tail_cpu_s_per_position": round(tail_cpu / len(positions), 4),
+                  "tail_share_of_build": round(tail_cpu / build_cpu, 3)},
         "cached": {"scene_wall_s": round(float(np.mean([w for w, _ in cached])), 3),
                    "scene_cpu_s": round(float(np.mean([c for _, c in cached])), 3),
                    "scenes_per_core_minute": round(per_core_minute(cached), 1),

@@ -1,8 +1,10 @@
 """Spatial scene synthesis: sound banks, simulated or measured rooms, FOA / MIC / array rendering, datasets.
 
 The flow is bank (:mod:`~seld.synth.bank`, :mod:`~seld.synth.offline`) -> rooms and their positions
-(:mod:`~seld.synth.rooms`, :mod:`~seld.synth.trajectories`) -> cached room responses in every format
-(:mod:`~seld.synth.srir`, :mod:`~seld.synth.arrays`, :mod:`~seld.synth.measured`) -> scene plans
+(:mod:`~seld.synth.rooms` with :mod:`~seld.synth.materials` and the decay model :mod:`~seld.synth.decay`,
+:mod:`~seld.synth.trajectories`) -> cached room responses in every format: image sources, then a diffuse late
+tail (:mod:`~seld.synth.srir`, :mod:`~seld.synth.arrays`, :mod:`~seld.synth.tail`, :mod:`~seld.synth.measured`),
+measured as :mod:`~seld.synth.acoustics` does -> scene plans
 (:mod:`~seld.synth.scenes`, :mod:`~seld.synth.replay`) -> audio and labels (:mod:`~seld.synth.render`) ->
 a DCASE-style dataset on disk (:mod:`~seld.synth.writer`), driven by :func:`synthesize`. Knows nothing of
 models and never imports torch.

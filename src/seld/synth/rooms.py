@@ -395,7 +395,7 @@ def image_sources(room: Room, source, fs: int, exact_until: float | None = 0.1) 
     orders = np.asarray(src.orders, dtype=np.float64)[visible]
     dist = np.sqrt(np.sum(rel**2, axis=1))
     horizon = room.horizon()
-    keep = dist < horizon * room.c
+    keep = (dist < horizon * room.c) | (orders == 0)                           # the direct path always
     rel, damping, orders, dist = rel[keep], damping[keep], orders[keep], dist[keep]
 
     gains = damping * (1.0 - room.scattering_bands()[None, :]) ** (orders[:, None] / 2)
@@ -408,6 +408,6 @@ def image_sources(room: Room, source, fs: int, exact_until: float | None = 0.1) 
     beta = gains[:, 0].copy() if flat else np.sqrt(np.mean(gains**2, axis=1))
     n_total = int(np.ceil(room.ir_len * fs))
     ringing = 0.0 if flat else 0.03
-    n = min(n_total, int(np.ceil((horizon + ringing) * fs)) + 128)
+    n = min(n_total, int(np.ceil((max(horizon, float(dist.max(initial=0.0)) / room.c) + ringing) * fs)) + 128)
     return ImageSet(rel, beta, c=room.c, fs=fs, n_samples=n, exact_until=exact_until,
                     gains=None if flat else gains)
