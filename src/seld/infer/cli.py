@@ -1,0 +1,98 @@
+"""``seld infer``: a thin wrapper of :func:`seld.infer.batch.infer_paths` and :func:`~seld.infer.batch.stream_paths`."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from seld.cli_types import Finite
+from seld.infer.audio import INPUT_CONVENTIONS
+from seld.infer.outputs import CSV_FORMATS
+from seld.infer.tta import TTA_MODES
+
+__all__ = ["infer"]
+
+
+def _progress_bar(total_hint: int):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=Console(stderr=True), transient=False)
+
+
+@click.command(context_settings={"show_default": True})
+@click.argument("audio", nargs=-1, required=True)
+@click.option("--model", "model", required=True, metavar="NAME|CKPT",
+              help="A seld checkpoint (.ckpt from `seld train` / `seld import`) or a built-in model name.")
+@click.option("--out", "out_dir", default=None, metavar="DIR",
+              help="Output folder [default: predictions; with --stream and no --out, rows go to standard output].")
+@click.option("--csv", "csv", is_flag=True, help="Write a DCASE prediction CSV per recording (the default output).")
+@click.option("--json", "json_out", is_flag=True, help="Write a JSON event list per recording (JSON Lines with --stream).")
+@click.option("--plot", is_flag=True, help="Write a PNG figure per recording (seld.viz).")
+@click.option("--html", is_flag=True, help="Write a self-contained HTML page per recording (seld.viz).")
+@click.option("--tta", type=click.Choice(TTA_MODES), default=None,
+              help="Test-time augmentation: acs = the 16 FOA rotations (8 MIC channel swaps), de-rotated and averaged.")
+@click.option("--threshold", default="0.5", metavar="X|FILE",
+              help="Detection threshold, or a file of per-class thresholds (JSON, or 'class,value' lines).")
+@click.option("--chunk", type=Finite(0, None, lo_open=True), default=None, metavar="SECONDS",
+              help="Window length [default: the model's training chunk].")
+@click.option("--hop", type=Finite(0, None, lo_open=True), default=None, metavar="SECONDS",
+              help="Window hop [default: half the window; the window for track-wise models].")
+@click.option("--channels", type=click.Choice(INPUT_CONVENTIONS), default=None,
+              help="FOA channel convention of the recordings [default: acn-sn3d (ambiX)].")
+@click.option("--labels", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Folder of DCASE label CSVs named after the recordings: score every file and the set.")
+@click.option("--format", "fmt", type=click.Choice(list(CSV_FORMATS)), default=None,
+              help="CSV format [default: dcase2024 when the model predicts distance, else dcase2023].")
+@click.option("--device", default="cpu", help="cpu, cuda or cuda:N.")
+@click.option("--batch-size", type=click.IntRange(1, 1024), default=8, help="Network inputs per forward pass.")
+@click.option("--stream", is_flag=True,
+              help="Process block by block with bounded memory; events are written as they are decided. "
+                   "AUDIO '-' reads standard input: a WAV stream, or raw float32 (see --raw-rate).")
+@click.option("--block", "block_seconds", type=Finite(0, 60, lo_open=True), default=0.1, metavar="SECONDS",
+              help="With --stream: seconds of audio read at a time.")
+@click.option("--raw-rate", type=click.IntRange(1, None), default=None,
+              help="Raw float32 on standard input: its sample rate [default: the model's].")
+@click.option("--raw-channels", type=click.IntRange(1, None), default=None,
+              help="Raw float32 on standard input: its channel count [default: the model's].")
+def infer(audio, model, out_dir, csv, json_out, plot, html, tta, threshold, chunk, hop, channels, labels, fmt, device,
+          batch_size, stream, block_seconds, raw_rate, raw_channels):
+    """Run a trained SELD model on recordings (files, folders, globs) of any length and sample rate.
+
+    Writes DCASE CSVs (and JSON, plots, HTML pages) into --out and prints a JSON summary; with --labels the
+    files are scored with the DCASE metric of the model (dcase2024 with distances, dcase2023 without).
+    """
+    from seld.infer.batch import infer_paths, stream_paths
+    from seld.infer.models import load_model
+
+    if not (csv or json_out or plot or html):
+        csv = True
+    runner = load_model(model, device)
+    common = dict(csv=csv, json_out=json_out, fmt=fmt, labels=labels, thresholds=threshold, chunk=chunk, hop=hop,
+                  tta=tta, channels=channels, model_name=str(model))
+    if stream:
+        if plot or html:
+            from seld.errors import ConfigError
+
+            raise ConfigError("--plot and --html need the whole recording; run them without --stream")
+        summary = stream_paths(runner, audio, out_dir, block_seconds=block_seconds, raw_rate=raw_rate,
+                               raw_channels=raw_channels, **common)
+        if out_dir is not None:
+            click.echo(json.dumps(summary, indent=1))
+        else:
+            click.echo(json.dumps(summary), err=True)
+        return
+    bar = _progress_bar(len(audio))
+    with bar:
+        task_id = bar.add_task("infer", total=None)
+
+        def progress(done: int, total: int, name: str) -> None:
+            bar.update(task_id, completed=done, total=total, description=name or "done")
+
+        summary = infer_paths(runner, audio, out_dir or "predictions", plot=plot, html=html, batch_size=batch_size,
+                              progress=progress, **common)
+    click.echo(json.dumps(summary, indent=1))
+    sys.stdout.flush()

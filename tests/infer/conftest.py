@@ -1,0 +1,80 @@
+"""Systems and recordings that the inference tests build themselves: tiny CRNNs of random weights (seeded) on
+small tasks, checkpoints of them, and plane-wave FOA recordings with known directions."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from seld.geometry import polar_to_unit
+from seld.models import create_model
+from seld.models.checkpoints import save_checkpoint
+from seld.system import SeldSystem
+from seld.task import TaskSpec
+
+CLASSES = ("alarm", "bell", "speech")
+SR = 24000
+
+
+def feature_shape(task: TaskSpec) -> tuple[int, int]:
+    with torch.no_grad():
+        feats = task.make_frontend()(torch.zeros(1, task.channels, task.label_hop * 2))
+    return int(feats.shape[1]), int(feats.shape[3])
+
+
+def make_system(method: str = "maccdoa", distance: bool = False, chunk: float = 2.0, array: str = "foa",
+                seed: int = 1, classes=CLASSES) -> SeldSystem:
+    """A tiny CRNN of random (seeded) weights with its task, in evaluation mode."""
+    opts = {"distance": True} if distance else {}
+    if array == "mic":
+        task = TaskSpec(classes=classes, array="mic", channel_convention="dcase-tetra", frontend="logmel_gcc",
+                        method=method, method_options=opts, chunk_seconds=chunk)
+        extra = {"t_pool": (5, 1, 1), "frames_per_label": 5}     # logmel_gcc: 50 feature frames per second
+    else:
+        task = TaskSpec(classes=classes, method=method, method_options=opts, chunk_seconds=chunk)
+        extra = {}
+    in_ch, n_freq = feature_shape(task)
+    model = create_model("test_crnn", method=method, num_classes=len(classes), in_channels=in_ch, n_freq=n_freq,
+                         seed=seed, **opts, **extra)
+    return SeldSystem(task, model).eval()
+
+
+@pytest.fixture(scope="session")
+def system() -> SeldSystem:
+    return make_system()
+
+
+@pytest.fixture(scope="session")
+def checkpoint(tmp_path_factory, system) -> Path:
+    path = tmp_path_factory.mktemp("ckpt") / "tiny.ckpt"
+    save_checkpoint(system.model, path, task=system.task)
+    return path
+
+
+def plane_wave_foa(signal: np.ndarray, azi: float, ele: float) -> np.ndarray:
+    """ACN/SN3D FOA [4, N] (W, Y, Z, X) of a plane wave from (azi, ele) degrees."""
+    x, y, z = polar_to_unit(azi, ele)
+    return np.stack([signal, y * signal, z * signal, x * signal]).astype(np.float32)
+
+
+def noise_foa(seconds: float, seed: int = 0, rate: int = SR, level: float = 0.1) -> np.ndarray:
+    """Four channels of white noise [4, N]."""
+    rng = np.random.default_rng(seed)
+    return (level * rng.standard_normal((4, int(round(seconds * rate))))).astype(np.float32)
+
+
+def tone(seconds: float, freq: float, rate: int = SR, amp: float = 0.3) -> np.ndarray:
+    t = np.arange(int(round(seconds * rate))) / rate
+    return (amp * np.sin(2 * math.pi * freq * t)).astype(np.float32)
+
+
+def write_wav(path: Path, audio: np.ndarray, rate: int = SR, subtype: str = "FLOAT") -> Path:
+    """Write ``audio`` [C, N] as a WAV file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(path), np.ascontiguousarray(audio.T), rate, subtype=subtype)
+    return path
