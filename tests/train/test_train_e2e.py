@@ -103,3 +103,36 @@ def test_mic_recordings_train_with_their_own_front_end(tiny_config):
     result = train(tiny_config("model.name=test_crnn", "data.array=mic", "data.frontend=logmel_gcc", out="mic"))
     system = load_system(result["model"])
     assert (system.task.array, system.task.channel_convention, system.model.in_channels) == ("mic", "dcase-tetra", 10)
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_the_uninterrupted_weights(tiny_dataset, tmp_path):
+    """`seld train` killed (SIGKILL) once its first epoch is checkpointed, then run again with the same command,
+    ends with the weights of a run never interrupted."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    def command(out: Path) -> list[str]:
+        return [sys.executable, "-m", "seld.cli", "train", f"data.root={tiny_dataset}", f"out_dir={out}", *MODEL,
+                "trainer.accelerator=cpu", "trainer.enable_progress_bar=false", "trainer.max_epochs=3",
+                "data.num_workers=0", "data.batch_size=2", "data.chunk_seconds=2.0", "data.train=train",
+                "data.valid=test"]
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run(command(tmp_path / "straight"), check=True, capture_output=True, env=env)
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(command(killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    last = killed / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 300
+    while not last.is_file() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert last.is_file() and not (killed / "model.ckpt").exists()
+    subprocess.run(command(killed), check=True, capture_output=True, env=env)
+    a, b = _weights(tmp_path / "straight" / "checkpoints" / "last.ckpt"), _weights(last)
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6, msg=k)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from seld.errors import InputError
+from seld.userio import current_umask
 
 __all__ = ["save_arrays", "load_arrays"]
 
@@ -25,7 +26,7 @@ def save_arrays(folder: Path, arrays: dict[str, np.ndarray]) -> None:
     try:
         for name, arr in arrays.items():
             np.save(tmp / f"{name}.npy", np.ascontiguousarray(arr))
-        os.chmod(tmp, 0o777 & ~_umask())
+        os.chmod(tmp, 0o777 & ~current_umask())
         os.replace(tmp, folder)
     except OSError:
         if folder.is_dir():     # another process finished the same folder first
@@ -46,9 +47,3 @@ def load_arrays(folder: Path, names: tuple[str, ...]) -> dict[str, np.ndarray]:
         except (OSError, ValueError) as err:
             raise InputError(path, f"damaged cache file ({err})", f"delete {folder} and run again") from None
     return out
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

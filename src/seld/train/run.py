@@ -22,6 +22,7 @@ from seld.models import apply_adaptation, create_model
 from seld.models.checkpoints import load_checkpoint, save_checkpoint
 from seld.system import SeldSystem
 from seld.task import TaskSpec
+from seld.userio import atomic_path
 
 __all__ = ["compose", "build_task", "build_run", "train", "finetune", "CONFIG_MODULE"]
 
@@ -143,9 +144,22 @@ def build_run(cfg: DictConfig, init: str | Path | None = None):
     if trainer_cfg.get("enable_progress_bar", True):
         callbacks.append(cb.RichProgressBar(leave=True))
     trainer = L.Trainer(**trainer_cfg, default_root_dir=str(out), callbacks=callbacks, enable_model_summary=False,
-                        use_distributed_sampler=False,
+                        use_distributed_sampler=False, plugins=[AtomicCheckpointIO()],
                         logger=[loggers.CSVLogger(str(out), name="logs"), loggers.TensorBoardLogger(str(out), name="tb")])
     return module, datamodule, trainer
+
+
+def AtomicCheckpointIO():
+    """Lightning's checkpoint writer, but through a temporary file and a rename: a run killed while saving
+    keeps its previous ``last.ckpt`` whole."""
+    from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+    class _Atomic(TorchCheckpointIO):
+        def save_checkpoint(self, checkpoint, path, storage_options=None):
+            with atomic_path(path) as tmp:
+                super().save_checkpoint(checkpoint, tmp, storage_options)
+
+    return _Atomic()
 
 
 def _build_augment(cfg: DictConfig, task: TaskSpec):
