@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from torch import nn
 
 from seld.geometry import polar_to_unit
 from seld.models import create_model
@@ -78,3 +79,32 @@ def write_wav(path: Path, audio: np.ndarray, rate: int = SR, subtype: str = "FLO
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(str(path), np.ascontiguousarray(audio.T), rate, subtype=subtype)
     return path
+
+
+class IntensityOracle(nn.Module):
+    """An ACCDOA 'network' that reads the direction of the loudest source off the FOA intensity vectors:
+    rotation-equivariant by construction. Class 0 gets the intensity vectors of the frame averaged with weights
+    that grow with the omni log-mel energy of their bin (norm 0.9) where that energy is high; the other classes
+    nothing."""
+
+    num_classes = len(CLASSES)
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        b, _, t, _ = feats.shape
+        t_out = t // 10
+        omni = feats[:, 0, : t_out * 10]                         # log-mel (dB) of W, [B, T, F]
+        weight = torch.softmax(omni / 3.0, dim=2)
+        iv = feats[:, 4:7, : t_out * 10][:, [2, 0, 1]]           # intensity vectors in (x, y, z) order
+        xyz = (iv * weight[:, None]).sum(dim=3)                  # [B, 3, T]
+        xyz = xyz.reshape(b, 3, t_out, 10).mean(dim=3)
+        loud = (omni.amax(dim=2).reshape(b, t_out, 10).mean(dim=2) > -20).float()
+        unit = xyz / (xyz.norm(dim=1, keepdim=True) + 1e-9)
+        out = torch.zeros(b, t_out, 3, self.num_classes)
+        out[:, :, :, 0] = (0.9 * unit * loud[:, None]).transpose(1, 2)
+        return out.reshape(b, t_out, 3 * self.num_classes)
+
+
+def intensity_oracle(chunk: float = 2.0) -> SeldSystem:
+    """:class:`IntensityOracle` as a system of an ACCDOA task."""
+    task = TaskSpec(classes=CLASSES, method="accdoa", chunk_seconds=chunk)
+    return SeldSystem(task, IntensityOracle()).eval()

@@ -7,15 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import CLASSES, SR, make_system, noise_foa, plane_wave_foa, tone
-from torch import nn
+from conftest import CLASSES, SR, intensity_oracle, make_system, noise_foa, plane_wave_foa, tone
 
 from seld.data.augment.rotate import FoaRotation, MicChannelSwap
 from seld.data.batch import LabelledBatch
 from seld.errors import ConfigError
 from seld.formats import Events
 from seld.infer import AcsTTA, infer_array, network_output
-from seld.system import SeldSystem
 from seld.task import TaskSpec
 
 ATOL = 2e-5   # float32 networks; the rotated inputs are exact (signed channel permutations)
@@ -81,32 +79,8 @@ def test_merged_prediction_is_equivariant(method, distance, array):
         np.testing.assert_allclose(_rest(out, method), _rest(base, method), atol=ATOL)
 
 
-class IntensityOracle(nn.Module):
-    """An ACCDOA 'network' that reads the direction of the loudest source off the FOA intensity vectors:
-    rotation-equivariant by construction. Class 0 gets the intensity vectors of the frame averaged with weights
-    that grow with the omni log-mel energy of their bin (norm 0.9) where that energy is high; the other classes
-    nothing."""
-
-    num_classes = len(CLASSES)
-
-    def forward(self, feats: torch.Tensor) -> torch.Tensor:
-        b, _, t, _ = feats.shape
-        t_out = t // 10
-        omni = feats[:, 0, : t_out * 10]                         # log-mel (dB) of W, [B, T, F]
-        weight = torch.softmax(omni / 3.0, dim=2)
-        iv = feats[:, 4:7, : t_out * 10][:, [2, 0, 1]]           # intensity vectors in (x, y, z) order
-        xyz = (iv * weight[:, None]).sum(dim=3)                  # [B, 3, T]
-        xyz = xyz.reshape(b, 3, t_out, 10).mean(dim=3)
-        loud = (omni.amax(dim=2).reshape(b, t_out, 10).mean(dim=2) > -20).float()
-        unit = xyz / (xyz.norm(dim=1, keepdim=True) + 1e-9)
-        out = torch.zeros(b, t_out, 3, self.num_classes)
-        out[:, :, :, 0] = (0.9 * unit * loud[:, None]).transpose(1, 2)
-        return out.reshape(b, t_out, 3 * self.num_classes)
-
-
 def test_equivariant_network_gives_the_same_events_with_tta():
-    task = TaskSpec(classes=CLASSES, method="accdoa", chunk_seconds=2.0)
-    system = SeldSystem(task, IntensityOracle()).eval()
+    system = intensity_oracle()
     audio = 0.001 * noise_foa(4.0, seed=3, level=1.0)
     audio[:, 12000:36000] += plane_wave_foa(tone(1.0, 900), 120, -15)
     audio[:, 60000:84000] += plane_wave_foa(tone(1.0, 500), -60, 35)

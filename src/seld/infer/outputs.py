@@ -187,8 +187,6 @@ def score_events(refs: dict[str, Events], preds: dict[str, Events], task: TaskSp
     preds = {k: (v.to_frame_len(0.1) if abs(v.frame_len - 0.1) > 1e-9 else v) for k, v in preds.items()}
     result = score(refs, preds, metric, classes=task.num_classes)
     out = result.to_dict(per_class=True)
-    if "per_class" in out:
-        names = list(task.classes)
-        out["per_class"] = {names[int(k)] if str(k).isdigit() and int(k) < len(names) else k: v
-                            for k, v in out["per_class"].items()}
+    if "per_class" in out and len(out["per_class"]) == task.num_classes:   # scored by index: the model's names
+        out["per_class"] = dict(zip(task.classes, out["per_class"].values()))
     return out
