@@ -163,7 +163,8 @@ def acoustics(rooms_per_preset: int, seed: int) -> dict:
             ratios.append(t30[2:6] / np.asarray(room.t30)[2:6])
             edt.append(np.median([m["edt"][2:4] for m in measured]) / room.rt60)
             spectrum = np.abs(np.fft.rfft(omni, axis=1)) ** 2
-            lows.append(float(np.max(spectrum[:, np.fft.rfftfreq(omni.shape[1], 1 / fs) < 20].sum(1) / spectrum.sum(1))))
+            low = np.fft.rfftfreq(omni.shape[1], 1 / fs) < 20
+            lows.append(float(np.max(spectrum[:, low].sum(1) / spectrum.sum(1))))
             rt60.append(room.rt60)
         ratios = np.asarray(ratios)
         out[name] = {"rooms": rooms_per_preset, "rt60_aimed_range": [round(min(rt60), 3), round(max(rt60), 3)],

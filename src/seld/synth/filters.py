@@ -18,7 +18,8 @@ from functools import lru_cache
 import numpy as np
 import scipy.signal
 
-__all__ = ["BANDS", "HIGHPASS_HZ", "RESPONSE_HIGHPASS", "highpass", "remove_dc", "band_weights", "interpolate_bands", "octave_filter"]
+__all__ = ["BANDS", "HIGHPASS_HZ", "RESPONSE_HIGHPASS", "highpass", "remove_dc", "band_weights", "interpolate_bands",
+           "octave_filter"]
 
 #: octave-band centre frequencies (Hz) of wall absorption, scattering and air absorption (pyroomacoustics')
 BANDS = (125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)

@@ -5,10 +5,10 @@ the response of each requested format, plus a stretch of the room's diffuse ambi
 formats at once (scenes play random excerpts of it, as the DCASE generator does with recorded ambience).
 Simulated sets are stored under ``<cache>/<key>/``: ``meta.json``, one ``<format>-<hash>-field<hashes>.npy``
 [P, C, L] float32 per format (the formats share one diffuse tail, so the set is in the name),
-``acoustics-<hashes>.json`` (what the responses measure) and ``ambience-<hashes>.npy`` [C_all, N] float32 (float16 values: see
-:func:`make_ambience`; stored wide so that scenes add it without a conversion), where the key hashes everything
-they depend on. Scenes memory-map them, so many worker processes share one copy and a scene reads only what it
-uses. This reuse is where the synthesiser's speed comes from (``benchmarks/synth_speed.py``).
+``acoustics-<hashes>.json`` (what the responses measure) and ``ambience-<hashes>.npy`` [C_all, N] float32
+(float16 values: see :func:`make_ambience`; stored wide so that scenes add it without a conversion), where the
+key hashes everything they depend on. Scenes memory-map them, so many worker processes share one copy and a scene
+reads only what it uses. This reuse is where the synthesiser's speed comes from (``benchmarks/synth_speed.py``).
 """
 
 from __future__ import annotations
