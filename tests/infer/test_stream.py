@@ -38,7 +38,8 @@ def _pushed(engine: StreamInference, audio: np.ndarray, rng) -> tuple[Events, li
 
 @pytest.mark.parametrize("method,tta,chunk,hop,thr", [("maccdoa", None, None, None, THR),
                                                       ("oracle", "acs", 1.0, 0.3, THR),
-                                                      ("seddoa", None, 2.0, 2.0, THR), ("einv2", None, None, None, THR)])
+                                                      ("seddoa", None, 2.0, 2.0, THR),
+                                                      ("einv2", None, None, None, THR)])
 def test_stream_equals_offline(method, tta, chunk, hop, thr):
     system = intensity_oracle(1.0) if method == "oracle" else make_system(method, seed=3)
     audio = _recording(7.43)

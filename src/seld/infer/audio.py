@@ -87,7 +87,8 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (RuntimeError, sf.LibsndfileError, OSError) as err:
-        raise InputError(path, f"cannot read the audio ({str(err).splitlines()[0] if str(err) else type(err).__name__})",
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise InputError(path, f"cannot read the audio ({reason})",
                          "is it a complete WAV/FLAC file? export it again") from None
     return np.ascontiguousarray(data.T), int(rate)
 

@@ -15,7 +15,7 @@ from seld.infer.tta import TTA_MODES
 __all__ = ["infer"]
 
 
-def _progress_bar(total_hint: int):
+def _progress_bar():
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -30,7 +30,8 @@ def _progress_bar(total_hint: int):
 @click.option("--out", "out_dir", default=None, metavar="DIR",
               help="Output folder [default: predictions; with --stream and no --out, rows go to standard output].")
 @click.option("--csv", "csv", is_flag=True, help="Write a DCASE prediction CSV per recording (the default output).")
-@click.option("--json", "json_out", is_flag=True, help="Write a JSON event list per recording (JSON Lines with --stream).")
+@click.option("--json", "json_out", is_flag=True,
+              help="Write a JSON event list per recording (JSON Lines with --stream).")
 @click.option("--plot", is_flag=True, help="Write a PNG figure per recording (seld.viz).")
 @click.option("--html", is_flag=True, help="Write a self-contained HTML page per recording (seld.viz).")
 @click.option("--tta", type=click.Choice(TTA_MODES), default=None,
@@ -85,7 +86,7 @@ def infer(audio, model, out_dir, csv, json_out, plot, html, tta, threshold, chun
         else:
             click.echo(json.dumps(summary), err=True)
         return
-    bar = _progress_bar(len(audio))
+    bar = _progress_bar()
     with bar:
         task_id = bar.add_task("infer", total=None)
 

@@ -33,7 +33,8 @@ from seld.infer.models import Runner, as_runner
 from seld.infer.tta import make_tta
 from seld.task import TaskSpec
 
-__all__ = ["WindowPlan", "make_plan", "sounding_frames", "drop_silent", "OutputAccumulator", "WindowRunner", "network_output", "decode_output",
+__all__ = ["WindowPlan", "make_plan", "sounding_frames", "drop_silent", "OutputAccumulator", "WindowRunner",
+           "network_output", "decode_output",
            "infer_array", "infer_file", "load_thresholds", "TRACKWISE"]
 
 logger = logging.getLogger(__name__)
