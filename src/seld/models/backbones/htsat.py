@@ -21,11 +21,11 @@ from torch import Tensor, nn
 
 from seld.errors import ConfigError
 from seld.models.backbones.base import Backbone
-from seld.models.layers import Attention, DropPath, Mlp, PatchEmbed, to_label_rate, trunc_normal_init
+from seld.models.layers import Attention, DropPath, Linear, Mlp, PatchEmbed, to_label_rate, trunc_normal_init
 from seld.models.registry import register_model
 from seld.models.wrappers import build_model
 
-__all__ = ["HTSAT", "TscamProjection", "window_partition", "window_reverse", "fold_time",
+__all__ = ["HTSAT", "TscamProjection", "window_partition", "window_reverse", "window_order", "fold_time",
            "checkpoint_filter_audioset", "PSELDNETS_RENAMES", "PSELDNETS_DROP"]
 
 
@@ -58,6 +58,15 @@ def _relative_position_index(window: int) -> Tensor:
     return rel[..., 0] * (2 * window - 1) + rel[..., 1]
 
 
+def window_order(size: int, window: int, shift: int) -> Tensor:
+    """Token indices that list a ``size x size`` grid (row-major tokens), cyclically shifted by ``-shift`` along
+    both axes, window after window: ``x[:, order]`` equals ``window_partition(roll(x, -shift))`` flattened."""
+    grid = torch.arange(size * size, device="cpu").view(1, size, size, 1)
+    if shift:
+        grid = torch.roll(grid, shifts=(-shift, -shift), dims=(1, 2))
+    return window_partition(grid, window).flatten()
+
+
 def _shift_mask(size: int, window: int, shift: int) -> Tensor:
     """Attention mask (0 / -100) keeping shifted windows from mixing regions that were not adjacent."""
     regions = torch.zeros(1, size, size, 1)
@@ -84,6 +93,7 @@ class WindowAttention(Attention):
         self.register_buffer("relative_position_index", _relative_position_index(window), persistent=False)
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        """``x``: ``[B, windows, N, C]``; ``mask``: ``[windows, N, N]`` or None."""
         n = self.window * self.window
         bias = self.relative_position_bias_table[self.relative_position_index.view(-1)]
         bias = bias.view(n, n, -1).permute(2, 0, 1)  # [heads, N, N]
@@ -93,7 +103,11 @@ class WindowAttention(Attention):
 
 
 class SwinBlock(nn.Module):
-    """(Shifted-)window attention and MLP, each pre-normalised with a residual connection."""
+    """(Shifted-)window attention and MLP, each pre-normalised with a residual connection.
+
+    The cyclic shift and the window partition are one gather of the tokens (``window_order``), and its inverse
+    puts the attention output back: two copies instead of Swin's four (roll, partition, reverse, roll back).
+    """
 
     def __init__(self, dim: int, resolution: int, num_heads: int, window: int, shift: int, mlp_ratio: float,
                  qkv_bias: bool, drop: float, attn_drop: float, drop_path: float):
@@ -110,18 +124,27 @@ class SwinBlock(nn.Module):
         self.mlp = Mlp(dim, int(dim * mlp_ratio), drop)
         mask = _shift_mask(resolution, window, shift) if shift else None
         self.register_buffer("attn_mask", mask, persistent=False)
+        # (order, inverse) token indices; None when one unshifted window covers the map (already in order).
+        # Plain attributes, not buffers, so that state dicts and PSELDNets' key layouts stay as they are.
+        self._window_order = None
+        if window < resolution or shift:
+            order = window_order(resolution, window, shift)
+            self._window_order = (order, torch.argsort(order))
+
+    def _orders(self, device: torch.device) -> tuple[Tensor, Tensor] | None:
+        if self._window_order is not None and self._window_order[0].device != device:
+            self._window_order = tuple(t.to(device) for t in self._window_order)
+        return self._window_order
 
     def forward(self, x: Tensor) -> Tensor:
         b, n, c = x.shape
-        size = self.resolution
-        h = self.norm1(x).view(b, size, size, c)
-        if self.shift:
-            h = torch.roll(h, shifts=(-self.shift, -self.shift), dims=(1, 2))
-        h = self.attn(window_partition(h, self.window), self.attn_mask)
-        h = window_reverse(h, self.window, size, size)
-        if self.shift:
-            h = torch.roll(h, shifts=(self.shift, self.shift), dims=(1, 2))
-        x = x + self.drop_path(h.reshape(b, n, c))
+        orders = self._orders(x.device)
+        h = x if orders is None else x.index_select(1, orders[0])
+        h = self.attn(self.norm1(h).view(b, -1, self.window * self.window, c), self.attn_mask)
+        h = h.view(b, n, c)
+        if orders is not None:
+            h = h.index_select(1, orders[1])
+        x = x + self.drop_path(h)
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
 
@@ -132,7 +155,7 @@ class PatchMerging(nn.Module):
         super().__init__()
         self.resolution = resolution
         self.norm = nn.LayerNorm(4 * dim)
-        self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
+        self.reduction = Linear(4 * dim, 2 * dim, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
         b, _, c = x.shape
