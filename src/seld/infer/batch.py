@@ -135,15 +135,16 @@ def infer_paths(model, inputs, out_dir: str | Path = "predictions", *, csv: bool
         if json_out:
             entry["outputs"]["json"] = str(write_json(out / f"{stem}.json", events, task, file=f, model=model_name,
                                                       scores=scores))
+        shown = None if scores is None else {k: v for k, v in scores.items() if k != "per_class"}
         if plot_fn is not None:
             out.mkdir(parents=True, exist_ok=True)
             path = out / f"{stem}.png"
-            plot_fn(path, audio, rate, events, list(task.classes), ref=ref, title=Path(f).name, scores=scores)
+            plot_fn(path, audio, rate, events, list(task.classes), ref=ref, title=Path(f).name, scores=shown)
             entry["outputs"]["png"] = str(path)
         if html_fn is not None:
             out.mkdir(parents=True, exist_ok=True)
             path = out / f"{stem}.html"
-            html_fn(path, f, audio, rate, events, list(task.classes), ref=ref, scores=scores)
+            html_fn(path, f, audio, rate, events, list(task.classes), ref=ref, scores=shown)
             entry["outputs"]["html"] = str(path)
         summary["files"].append(entry)
     if progress is not None:

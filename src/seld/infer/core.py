@@ -7,6 +7,9 @@ outputs of the same label frame are averaged *before* decoding (so thresholds ap
 and the frames past the recording's end are dropped. A recording of N samples has ``ceil(N / label_hop)`` label
 frames.
 
+Offline inference holds the whole recording in memory (float32: about 1.4 GB per hour of 4-channel 24 kHz audio,
+more before resampling from a higher rate); :mod:`seld.infer.stream` gives the same events with bounded memory.
+
 Digital silence gives no events: a label frame whose samples are all exactly zero (on every channel) has no
 events, whatever the network outputs there (a network fed nothing but zeros, or the zero padding of a window,
 may still output activity). Quiet but non-zero audio (a noise floor) is left to the network.
