@@ -51,6 +51,8 @@ def corpora(tmp_path_factory, request):
                 builders.build_dcase2021(root, assets / "starss22_metadata_dev")
             elif name == "l3das22":
                 builders.build_l3das22_pseldnets(root)
+            elif name == "dcase2019":
+                builders.build_dcase2019(root, assets / "tau_sse2019_metadata_sample")
             elif name == "seldnet":
                 builders.build_seldnet(root, assets / "tau_sse2019_metadata_sample", ovs=(1,), splits=(1,))
             else:
@@ -81,7 +83,7 @@ def test_experiment_runs_a_training_and_a_validation_step(name, corpora, pretrai
                  "trainer.accelerator=cpu", "trainer.enable_progress_bar=false", "trainer.max_epochs=1",
                  "+trainer.limit_train_batches=1", "+trainer.limit_val_batches=1", "data.num_workers=0",
                  "data.batch_size=2"]
-    if corpus == "seldnet":
+    if corpus in ("seldnet", "dcase2019"):
         overrides += ["data.train=train1", "data.valid=test1"]
     else:
         overrides += ["data.chunk_seconds=2.0"]
