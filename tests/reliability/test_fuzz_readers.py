@@ -188,7 +188,10 @@ def test_array_geometry_files_as_synth_reads_them(tmp_path_factory, data):
         fmt = get_format(spec)
     except SeldError:
         return
-    assert np.isfinite(fmt.positions).all() and fmt.positions.shape[1] == 3 and len(fmt.positions) >= 1
+    xyz = fmt.positions
+    assert np.isfinite(xyz).all() and xyz.shape[1] == 3 and len(xyz) >= 1 and np.abs(xyz).max() <= 10.0
+    gaps = np.linalg.norm(xyz[:, None] - xyz[None], axis=-1) + np.eye(len(xyz))
+    assert gaps.min() >= 1e-3
 
 
 # ---------------------------------------------------------------------------------------------- checkpoints

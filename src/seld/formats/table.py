@@ -44,6 +44,13 @@ def parse_numeric(path: str | Path, lines: list[str], numbers: np.ndarray,
     """
     if not lines:
         return np.zeros((0, allowed_columns[0]))
+    if not all(map(str.isascii, lines)):
+        # no number has other characters; and numpy's parser, given some of them, crashed the process (a
+        # segmentation fault seen in the property tests), so it only ever sees ASCII
+        i = next(k for k, ln in enumerate(lines) if not ln.isascii())
+        char = next(ch for ch in lines[i] if not ch.isascii())
+        raise FormatError(path, numbers[i], f"character {char!r} in {lines[i]!r} is not part of a number",
+                          "a numeric CSV file holds digits, signs, points, exponents and commas only")
     values = None
     for dtype in (np.int64, np.float64):
         try:
@@ -93,7 +100,7 @@ def _raise_first_error(path, lines: list[str], numbers: np.ndarray, allowed_colu
 
 def _is_number(cell: str) -> bool:
     """Whether numpy's parser reads ``cell`` as one number (the rule of the fast path)."""
-    if not cell.strip():
+    if not cell.strip() or not cell.isascii():
         return False
     try:
         return np.loadtxt([cell], delimiter=",", ndmin=1, dtype=np.float64, comments=None).size == 1

@@ -213,9 +213,7 @@ def synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test_
 
 
 def _parse_formats(text: str | None) -> tuple[str, ...] | None:
-    """``--formats``: names separated by commas; ``array:FILE`` files must be readable text."""
-    from seld.userio import read_user_text
-
+    """``--formats``: names separated by commas; ``array:FILE`` files are checked (see :func:`_check_array_file`)."""
     if text is None:
         return None
     names = tuple(f.strip() for f in text.split(","))
@@ -225,8 +223,28 @@ def _parse_formats(text: str | None) -> tuple[str, ...] | None:
         raise ConfigError(f"--formats has an empty name in {text!r}; separate names by single commas")
     for name in names:
         if name.startswith("array:"):
-            read_user_text(name[len("array:"):], "array geometry file (one x,y,z line per microphone)")
+            _check_array_file(Path(name[len("array:"):]))
     return names
+
+
+def _check_array_file(path: Path) -> None:
+    """An ``array:FILE`` geometry: readable text, microphones within 10 m of the centre and 1 mm apart."""
+    import numpy as np
+
+    from seld.errors import FormatError
+    from seld.synth.arrays import get_format
+    from seld.userio import read_user_text
+
+    read_user_text(path, "array geometry file (one x,y,z line per microphone)")
+    xyz = get_format(f"array:{path}").positions
+    if np.abs(xyz).max() > 10.0:
+        raise FormatError(path, None, f"a microphone lies {np.abs(xyz).max():g} m from the array centre",
+                          "positions are in metres from the centre (at most 10 m)")
+    gaps = np.linalg.norm(xyz[:, None, :] - xyz[None, :, :], axis=-1) + np.eye(len(xyz))
+    if len(xyz) > 1 and gaps.min() < 1e-3:
+        i, j = np.unravel_index(np.argmin(gaps), gaps.shape)
+        raise FormatError(path, None, f"microphones {min(i, j) + 1} and {max(i, j) + 1} are less than 1 mm apart",
+                          "one line per distinct microphone")
 
 
 def _check_rt60(ranges) -> None:
