@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile as sf
 import torch
@@ -17,38 +16,14 @@ from seld.features import create_frontend
 from seld.formats import read_labels, write_predictions
 from seld.methods import get_method
 from seld.models import create_model
-from seld.synth import synthesize
-from seld.synth.bank import BankSettings, build_bank, sources_from_dir
-from seld.synth.presets import SynthConfig
-from seld.synth.rooms import RoomRanges
-from seld.synth.scenes import SceneRanges
-from seld.synth.trajectories import PositionRanges
 
 SECONDS = 3.0
-CLASSES = ("female_speech", "telephone", "bell")
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("pipeline")
-    rng = np.random.default_rng(0)
-    for c, name in enumerate(CLASSES):
-        (root / "clips" / name).mkdir(parents=True)
-        for k in range(2):
-            t = np.arange(int(0.8 * 24000)) / 24000
-            tone = 0.3 * np.sin(2 * np.pi * 300 * (c + 1) * (1 + 0.1 * k) * t) + 0.02 * rng.standard_normal(t.size)
-            sf.write(root / "clips" / name / f"take{k}.wav", tone, 24000)
-    class_list, sources = sources_from_dir(root / "clips", "starss23")
-    build_bank(sources, class_list, root / "bank", BankSettings(test_fraction=0.5), base=root / "clips")
-    config = SynthConfig(
-        preset="test", n_scenes=2, ov=(1, 2), formats=("foa",), n_rooms=1, ambience=SECONDS,
-        rooms=RoomRanges(size_min=(4.0, 3.5, 2.6), size_max=(4.5, 4.0, 2.8), rt60=(0.2, 0.25), max_order=4,
-                         max_ir_len=0.15),
-        positions=PositionRanges(n_static=6, n_paths=0, dist=(1.0, 1.5), ele=(-20.0, 30.0)),
-        scenes=SceneRanges(duration=SECONDS, gap=(0.1, 0.3), max_event=1.0, min_event=0.4, snr_db=(25.0, 25.0),
-                           moving_prob=0.0))
-    synthesize(root / "bank", root / "data", config, seed=3)
-    return root / "data"
+def dataset(tmp_path_factory, tone_dataset_factory) -> Path:
+    return tone_dataset_factory(tmp_path_factory.mktemp("pipeline"), n_scenes=2, seconds=SECONDS, classes="starss23",
+                                test_fraction=0.0, formats=("foa",))
 
 
 def test_synthetic_scenes_train_decode_and_score(dataset: Path, tmp_path: Path, capsys):

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import lightning as L
 import pytest
-from conftest import make_tiny_dataset
 
 from seld.train import build_run, compose, train
 
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore")
-def test_quick_crnn_learns(tmp_path_factory, tmp_path: Path):
-    data = make_tiny_dataset(tmp_path_factory.mktemp("learn"), n_scenes=18, seconds=8.0)
+def test_quick_crnn_learns(tone_dataset_factory, tmp_path_factory, tmp_path: Path):
+    data = tone_dataset_factory(tmp_path_factory.mktemp("learn"), n_scenes=18, seconds=8.0)
     cfg = compose(["experiment=quick", f"data.root={data}", f"out_dir={tmp_path / 'run'}", "data.train=train",
                    "data.valid=test", "data.chunk_seconds=4.0", "data.hop_seconds=1.0", "data.num_workers=0",
                    "trainer.accelerator=cpu", "trainer.enable_progress_bar=false", "trainer.max_epochs=12"])
