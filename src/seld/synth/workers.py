@@ -9,7 +9,13 @@ thread per core, so two workers ran four math threads on two cores.
 Here a pool starts its workers from a ``forkserver`` that has imported the synthesiser once (``preload``), so a
 worker costs a fork instead of an import, and every worker (and the server) runs ``cores // workers`` math
 threads (at least 1). Where ``forkserver`` does not exist (Windows), ``spawn`` is used with the same thread
-limits. Results do not depend on any of this: tasks are pure functions of their arguments.
+limits. Results do not depend on any of this: tasks are pure functions of their arguments (the files of a
+dataset made with one worker and with two are byte-identical).
+
+Measured on the 2-core development machine (40 quick scenes, CPU seconds of all processes): one worker 9.3-10.1
+s; two spawn workers 14.8-16.0 s; two workers from here 11.6-13.1 s. Wall-clock gains need idle cores: the kernel
+shares the CPU between sessions (autogroups), so workers cannot speed up a job while other sessions keep the
+cores busy.
 """
 
 from __future__ import annotations
