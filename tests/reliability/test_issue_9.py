@@ -233,6 +233,7 @@ def test_bank_build_silent_drops_and_ignored_options(tmp_path, run_seld):
     t = np.arange(fs) / fs
     sf.write(src / "bell" / "tone.wav", 0.3 * np.sin(2 * np.pi * 440 * t), fs)
     sf.write(src / "bell" / "dc.wav", np.full(fs, 0.25), fs)
+    sf.write(src / "bell" / "slow.wav", np.sin(np.arange(fs) / 3), 1)  # a header saying 1 Hz: 24000x resampling
     (src / "bell" / "loop.wav").symlink_to(src / "bell" / "loop2.wav")
     (src / "bell" / "loop2.wav").symlink_to(src / "bell" / "loop.wav")
     code, out, err = run_seld("bank", "build", "--from", src, "--out", tmp_path / "bank")
@@ -240,6 +241,7 @@ def test_bank_build_silent_drops_and_ignored_options(tmp_path, run_seld):
     rejected = (tmp_path / "bank" / "rejected.csv").read_text()
     assert "loop.wav" in rejected and "loop2.wav" in rejected and "loop of links" in rejected
     assert "dc.wav" in rejected and "constant (DC)" in rejected
+    assert "slow.wav" in rejected and "sample rate 1 Hz is not an audio rate" in rejected
     listing = _write(tmp_path / "list.csv", f"{src / 'bell' / 'tone.wav'},bell,CC0,extra\n")
     code, _, err = run_seld("bank", "build", "--from", listing, "--out", tmp_path / "b2")
     _one_line_error(code, err, "list.csv:1:", "4 cells")

@@ -41,6 +41,8 @@ MANIFEST_COLUMNS = ("id", "class", "path", "duration", "sample_rate", "loudness_
 _FRAME = 0.02   # seconds per analysis frame for trimming and loudness
 #: highest bank sample rate (Hz)
 MAX_RATE = 384000
+#: input files: sample rates (Hz) and length (seconds) accepted
+MIN_SOURCE_RATE, MAX_SOURCE_RATE, MAX_SOURCE_SECONDS = 1000, 768000, 2 * 3600
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ def prepare_clip(audio: np.ndarray, sr: int, settings: BankSettings) -> list[np.
     """
     from scipy.signal import resample_poly
 
+    if not MIN_SOURCE_RATE <= int(sr) <= MAX_SOURCE_RATE:
+        raise ValueError(f"sample rate {sr} Hz is not an audio rate ({MIN_SOURCE_RATE}-{MAX_SOURCE_RATE})")
     x = np.asarray(audio, dtype=np.float64)
     if x.ndim == 2:
         x = x.mean(axis=1)
@@ -286,6 +290,11 @@ def _process(args) -> tuple[list[np.ndarray], str | None]:
             return [], "is a folder, not an audio file"
         return [], "file not found (check the path in the CSV or folder)"
     try:
+        info = sf.info(source.path)
+        if not MIN_SOURCE_RATE <= info.samplerate <= MAX_SOURCE_RATE:
+            return [], f"sample rate {info.samplerate} Hz is not an audio rate ({MIN_SOURCE_RATE}-{MAX_SOURCE_RATE})"
+        if info.frames > MAX_SOURCE_SECONDS * info.samplerate:
+            return [], f"longer than {MAX_SOURCE_SECONDS // 3600} hours; cut it into shorter files"
         audio, sr = sf.read(source.path, dtype="float32", always_2d=True)
     except Exception as err:   # noqa: BLE001 - any decoding failure is reported for this file only
         return [], f"cannot decode: {err}"
