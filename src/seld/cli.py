@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("seld.train.cli:train", "Train a SELD model from a Hydra experiment (experiment=quick data.root=DIR)."),
     "finetune": ("seld.train.cli:finetune", "Fine-tune a checkpoint on another dataset (new head, AdapterBit, LoRA)."),
     "infer": ("seld.infer.cli:infer", "Run a trained SELD model on recordings (CSV, JSON, plots, HTML)."),
+    "export": ("seld.export.cli:export", "Export a checkpoint to ONNX (network and front end)."),
 }
 
 
