@@ -189,7 +189,10 @@ class Attention(nn.Module):
             bias = bias.to(q.dtype).expand(*lead, heads, n, n).reshape(-1, heads, n, n)
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias,
                                              dropout_p=self.attn_drop if self.training else 0.0)
-        out = self.proj(out.transpose(1, 2).reshape(*lead, n, dim))
+        out = out.transpose(1, 2)
+        if _plain_kernels():  # exporters decompose the attention into one with other strides: copy explicitly
+            out = out.clone(memory_format=torch.contiguous_format)
+        out = self.proj(out.reshape(*lead, n, dim))
         if self.adapter is not None:
             out = out + self.adapter(out)
         return self.proj_drop(out)
