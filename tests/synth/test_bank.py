@@ -97,3 +97,16 @@ def test_malformed_manifest_row_names_the_line(tmp_path, tiny_bank):
     (tmp_path / "b" / "manifest.csv").write_text("\n".join(lines) + "\n")
     with pytest.raises(FormatError, match=r"manifest.csv:3"):
         Bank(tmp_path / "b")
+
+
+def test_clips_are_stored_without_dc_offset():
+    """A clip riding on an offset (a cheap recorder, a bad conversion) is stored centred: the offset would
+    otherwise count in its level and in the scenes' SNR."""
+    from seld.synth.bank import BankSettings, prepare_clip
+
+    t = np.arange(24000) / 24000
+    clip = 0.3 + 0.1 * np.sin(2 * np.pi * 440 * t)
+    (piece,) = prepare_clip(clip, 24000, BankSettings())
+    spectrum = np.abs(np.fft.rfft(piece))
+    assert abs(float(np.mean(piece))) < 1e-2 * float(np.std(piece))     # it was 3x the signal's deviation
+    assert spectrum[0] < 0.02 * spectrum.max()              # the 0 Hz bin was larger than the tone's

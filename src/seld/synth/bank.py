@@ -28,6 +28,7 @@ import numpy as np
 from seld import __version__
 from seld.errors import ConfigError, FormatError, InputError
 from seld.formats.classes import ClassList, get_classes
+from seld.synth.filters import remove_dc
 from seld.synth.files import atomic_path, ensure_dir, read_json, write_audio, write_json
 from seld.userio import read_user_text
 
@@ -148,6 +149,7 @@ def prepare_clip(audio: np.ndarray, sr: int, settings: BankSettings) -> list[np.
         raise ValueError("digital silence")
     active = np.flatnonzero(db > db.max() - settings.top_db)
     x = x[active[0] * hop:(active[-1] + 1) * hop]
+    x = remove_dc(x, fs)      # an offset or drift would distort the level and the scenes' SNR
     size = int(settings.max_len * fs)
     pieces = []
     for start in range(0, len(x), size):

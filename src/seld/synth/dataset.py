@@ -33,6 +33,7 @@ from seld.synth.files import ensure_dir, write_json
 from seld.synth.filters import BANDS
 from seld.synth.srir import SrirCache, make_ambience, measure_set, simulate_responses
 from seld.synth.trajectories import PositionSet, make_positions
+from seld.synth.workers import run_tasks
 from seld.synth.writer import DatasetWriter, package_versions
 
 __all__ = ["DatasetPlan", "plan_dataset", "synthesize", "parse_shard", "response_formats", "output_names",
@@ -189,7 +190,7 @@ def _build_rooms(plan: DatasetPlan, numbers: list[int], cache: SrirCache, config
             tasks.append(("ambience", r, *args, None, fs, config.exact_until, formats, [], ambience, seed))
         if chunks or no_ambience:
             parts[r] = {"left": len(chunks) + no_ambience, "srir": {}, "ambience": None}
-    for number, kind, first, result in _run(tasks, _room_part, workers, "rooms", progress):
+    for number, kind, first, result in run_tasks(tasks, _room_part, workers, "rooms", progress):
         part = parts[number]
         part["left"] -= 1
         if kind == "ambience":
@@ -238,27 +239,6 @@ def _scene_task(args) -> str:
     audio, events = render_scene(plan, _bank(bank_dir), responses, names, config.scenes.activity_db, config.peak)
     DatasetWriter(out, names, config.audio).write_scene(plan, audio, events)
     return plan.name
-
-
-def _run(tasks: list, fn, workers: int, phase: str, progress: Progress | None):
-    """Yield ``fn(task)`` for every task (in any order), in ``workers`` processes, reporting progress."""
-    if progress:
-        progress(phase, 0, len(tasks))
-    if not tasks:
-        return
-    if workers <= 1 or len(tasks) == 1:
-        for i, task in enumerate(tasks, start=1):
-            yield fn(task)
-            if progress:
-                progress(phase, i, len(tasks))
-        return
-    import multiprocessing as mp
-
-    with mp.get_context("spawn").Pool(min(workers, len(tasks))) as pool:
-        for i, result in enumerate(pool.imap_unordered(fn, tasks), start=1):
-            yield result
-            if progress:
-                progress(phase, i, len(tasks))
 
 
 def synthesize(bank_dir: str | Path, out: str | Path, config: SynthConfig, seed: int = 0, workers: int = 1,
@@ -326,7 +306,7 @@ def synthesize(bank_dir: str | Path, out: str | Path, config: SynthConfig, seed:
     config_json = json.dumps(config.to_dict())
     scene_tasks = [(str(bank.root), str(out), cache_root, room_json[s.room], pos_json[s.room], config_json,
                     s.to_dict()) for s in sorted(todo, key=lambda s: s.room)]      # a room's scenes together
-    for _ in _run(scene_tasks, _scene_task, workers, "scenes", progress):
+    for _ in run_tasks(scene_tasks, _scene_task, workers, "scenes", progress):
         pass
     return {"scenes": len(plan.scenes), "in_shard": len(mine), "skipped": len(mine) - len(todo),
             "rendered": len(todo), "rooms_built": built, "seconds": time.perf_counter() - start, "out": str(out)}
