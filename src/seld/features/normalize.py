@@ -11,8 +11,6 @@ such scaler: its models start with a per-channel BatchNorm, which belongs to the
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,6 +20,7 @@ import torch
 from torch import nn
 
 from seld.errors import InputError
+from seld.userio import atomic_path
 
 __all__ = ["FeatureNormalizer"]
 
@@ -117,18 +116,11 @@ class FeatureNormalizer(nn.Module):
 
     # ---------------------------------------------------------------------------------------------- storage
     def save(self, path: str | Path) -> Path:
-        """Write the statistics to ``path`` (``.npz``) atomically; returns the path."""
+        """Write the statistics to ``path`` (``.npz``) atomically, with a plain file's mode; returns the path."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, mean=self.mean.cpu().numpy(), std=self.std.cpu().numpy(),
-                         count=np.float64(self.count.item()), per_bin=np.bool_(self.per_bin))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, mean=self.mean.cpu().numpy(), std=self.std.cpu().numpy(),
+                     count=np.float64(self.count.item()), per_bin=np.bool_(self.per_bin))
         return path
 
     @classmethod

@@ -363,8 +363,8 @@ def sample_room(rng: np.random.Generator, ranges: RoomRanges, attempts: int = 50
                     air_absorption=True, scattering=tuple(float(v) for v in scattering),
                     ism_until=ranges.ism_until, materials=candidates[best],
                     t30=tuple(round(float(v), 4) for v in t30))
-    raise ConfigError(f"could not draw a room with a reverberation time in {ranges.rt60} s from {ranges} in "
-                      f"{attempts} attempts; use a longer RT60 range or smaller rooms")
+    raise ConfigError(f"could not draw a room of {ranges.size_min}-{ranges.size_max} m with a reverberation time in "
+                      f"{ranges.rt60} s in {attempts} attempts; use a longer RT60 range or smaller rooms")
 
 
 def image_sources(room: Room, source, fs: int, exact_until: float | None = 0.1) -> ImageSet:
