@@ -32,4 +32,6 @@ def test_two_gloo_processes_give_the_single_process_scores(tiny_config):
     single = _validate(cfg, trained["model"], 1)
     double = _validate(cfg, trained["model"], 2)
     assert 0 < single["val/F"] < 1 and single["val/LE"] < 180
-    assert double == pytest.approx(single, abs=1e-6)
+    # equal up to the last bits of float32: a rank's batches hold other chunks, so the network's outputs (and
+    # the directions decoded from them) may differ in the last bit; the counts (ER, F, LR) are the same
+    assert double == pytest.approx(single, rel=1e-6, abs=1e-9)
