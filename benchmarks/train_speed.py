@@ -125,7 +125,7 @@ def pipeline_rate(model_name: str, root: Path, batch: int, chunk: float, steps: 
 
     from seld.train import build_run, compose
 
-    cfg = compose(["experiment=quick", f"data.root={root}", f"model.name={model_name}", "model.kwargs={}",
+    cfg = compose([f"model={model_name}", "optimizer=adam", f"data.root={root}",
                    f"data.batch_size={batch}", f"data.chunk_seconds={chunk}", f"data.num_workers={workers}",
                    "data.train=fold1", "data.valid=null", f"augment={augment}", "trainer.enable_progress_bar=false",
                    f"trainer.accelerator={'gpu' if device.startswith('cuda') else 'cpu'}",
