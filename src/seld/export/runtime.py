@@ -5,7 +5,7 @@ The file is self-describing: its ``metadata_props`` hold the task description (`
 graph takes. :class:`OnnxSystem` has the calling surface of :class:`seld.system.SeldSystem` for inference
 (``task``, ``forward(audio) -> outputs``, ``decode(outputs, thresholds) -> Events``) on numpy arrays, so that
 ``seld infer --model model.onnx`` runs the same window, augmentation and output code. Nothing here imports
-torch; ACCDOA and multi-ACCDOA outputs are decoded by :mod:`seld.export.decode` (numpy), the track-wise
+torch; ACCDOA and multi-ACCDOA outputs are decoded by :mod:`seld.decode` (numpy), the track-wise
 methods through :mod:`seld.methods` (which needs torch).
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from seld.errors import ConfigError, FormatError, InputError
-from seld.export.decode import NUMPY_DECODERS
+from seld.decode import NUMPY_DECODERS
 from seld.task import TaskSpec
 
 __all__ = ["OnnxSystem", "onnx_system", "METADATA_KEYS"]

@@ -19,10 +19,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from seld.errors import ConfigError
+from seld.decode import decode_accdoa
 from seld.formats.events import Events
 from seld.methods.base import Method, check_shape
-from seld.methods.rows import FRAME_LEN, build_events, class_thresholds, classwise, select_rows, to_numpy
+from seld.methods.rows import FRAME_LEN, classwise, select_rows, to_numpy
 
 __all__ = ["ACCDOA"]
 
@@ -64,25 +64,7 @@ class ACCDOA(Method):
     def decode(self, output: torch.Tensor, thresholds=0.5, *, top_k: int | None = 3,
                frame_len: float = FRAME_LEN) -> list[Events]:
         """Events per item: per frame the ``top_k`` classes of largest norm (None: all) above threshold."""
-        y = to_numpy(output)
-        if y.ndim != 3 or y.shape[-1] % self._blocks:
-            raise ValueError(f"accdoa output must be [B, T, {self._blocks}K], got {y.shape}")
-        nb, nt = y.shape[:2]
-        k = y.shape[-1] // self._blocks
-        blocks = y.reshape(nb, nt, self._blocks, k)
-        vec = blocks[:, :, :3].transpose(0, 1, 3, 2)  # [B, T, K, 3]
-        norm = np.linalg.norm(vec, axis=-1)
-        active = norm > class_thresholds(thresholds, k)
-        if top_k is not None and top_k < k:
-            if top_k < 1:
-                raise ConfigError(f"top_k must be at least 1 (or None for no limit), got {top_k}")
-            top = np.argsort(-norm, axis=-1, kind="stable")[..., :top_k]
-            in_top = np.zeros_like(active)
-            np.put_along_axis(in_top, top, True, axis=-1)
-            active &= in_top
-        b, t, c = np.nonzero(active)
-        dist = np.maximum(blocks[b, t, 3, c], 0.0) if self.distance else None
-        return build_events(nb, nt, b, t, c, np.zeros_like(c), vec[b, t, c], dist, frame_len)
+        return decode_accdoa(to_numpy(output), thresholds, distance=self.distance, top_k=top_k, frame_len=frame_len)
 
     def oracle(self, targets: torch.Tensor) -> torch.Tensor:
         """The target itself: ACCDOA regresses it directly."""

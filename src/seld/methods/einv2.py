@@ -25,10 +25,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from seld.decode import build_events, class_thresholds
 from seld.errors import ConfigError
 from seld.formats.events import Events
 from seld.methods.base import Method, activity_logits, check_shape
-from seld.methods.rows import FRAME_LEN, build_events, class_thresholds, rank_in_group, select_rows, to_numpy
+from seld.methods.rows import FRAME_LEN, rank_in_group, select_rows, to_numpy
 
 __all__ = ["TrackwiseMethod", "EINV2", "TRACK_PERMUTATIONS", "NUM_TRACKS"]
 

@@ -30,11 +30,10 @@ import logging
 import numpy as np
 import torch
 
-from seld.errors import ConfigError
+from seld.decode import decode_maccdoa
 from seld.formats.events import Events
-from seld.geometry import angular_distance, normalize
 from seld.methods.base import Method
-from seld.methods.rows import FRAME_LEN, build_events, class_thresholds, rank_in_group, select_rows, to_numpy
+from seld.methods.rows import FRAME_LEN, rank_in_group, select_rows, to_numpy
 
 __all__ = ["MultiACCDOA", "ADPIT_CANDIDATES", "adpit_loss"]
 
@@ -121,38 +120,8 @@ class MultiACCDOA(Method):
                frame_len: float = FRAME_LEN) -> list[Events]:
         """Events per item: active tracks (norm above threshold), same-class tracks closer than ``unify_deg``
         merged (0 disables merging). A merged event takes the smallest track index of its parts."""
-        if unify_deg < 0:
-            raise ConfigError(f"unify_deg must be >= 0 degrees, got {unify_deg}")
-        y = to_numpy(output)
-        per_track = 3 * self._width
-        if y.ndim != 3 or y.shape[-1] % per_track:
-            raise ValueError(f"maccdoa output must be [B, T, {per_track}K], got {y.shape}")
-        nb, nt = y.shape[:2]
-        k = y.shape[-1] // per_track
-        blocks = y.reshape(nb, nt, 3, self._width, k)
-        vec = blocks[:, :, :, :3].transpose(0, 1, 2, 4, 3)  # [B, T, track, K, 3]
-        dist = np.maximum(blocks[:, :, :, 3], 0.0) if self.distance else np.zeros(vec.shape[:-1])
-        active = np.linalg.norm(vec, axis=-1) > class_thresholds(thresholds, k)  # [B, T, track, K]
-        unit = normalize(vec, eps=1e-10)
-        pairs = ((0, 1), (1, 2), (2, 0))
-        similar = [active[:, :, i] & active[:, :, j] & (angular_distance(unit[:, :, i], unit[:, :, j]) < unify_deg)
-                   for i, j in pairs]
-        n_similar = sum(s.astype(int) for s in similar)
-        # Candidate events: a track alone (when no similar pair involves it), a similar pair averaged (when it is
-        # the only similar pair), the three tracks averaged (when two or more pairs are similar).
-        groups = [(i,) for i in range(3)] + [tuple(sorted(p)) for p in pairs] + [(0, 1, 2)]
-        emit = [active[:, :, i] & ~np.logical_or.reduce([s for s, p in zip(similar, pairs) if i in p])
-                for i in range(3)]
-        emit += [s & (n_similar == 1) for s in similar]
-        emit += [n_similar >= 2]
-        parts = []
-        for tracks, mask in zip(groups, emit):
-            b, t, c = np.nonzero(mask)
-            parts.append((b, t, c, np.full(len(b), tracks[0]),
-                          np.mean([vec[b, t, i, c] for i in tracks], axis=0),
-                          np.mean([dist[b, t, i, c] for i in tracks], axis=0)))
-        b, t, c, track, xyz, d = (np.concatenate(x) for x in zip(*parts))
-        return build_events(nb, nt, b, t, c, track, xyz.reshape(-1, 3), d if self.distance else None, frame_len)
+        return decode_maccdoa(to_numpy(output), thresholds, distance=self.distance, unify_deg=unify_deg,
+                              frame_len=frame_len)
 
     def oracle(self, targets: torch.Tensor) -> torch.Tensor:
         """Output [B, T, 3 * C * K] equal to the padded first candidate (A0A0A0 + B0B0B1 + C0C1C2), which the

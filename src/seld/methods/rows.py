@@ -1,8 +1,8 @@
-"""Plumbing shared by the methods: `Events` rows in (validated, windowed) and `Events` out (one table per item).
+"""Plumbing shared by the methods: `Events` rows in (validated, windowed), network outputs to numpy.
 
 Targets are built from the rows of an :class:`~seld.formats.Events` table that fall inside one chunk of label
-frames; decoders turn the (item, frame, class, track, direction, distance) arrays they find active back into
-one `Events` table per batch item. Everything here is numpy and vectorised over rows.
+frames; the way back, from outputs to one `Events` table per batch item, is :mod:`seld.decode`. Everything here
+is numpy and vectorised over rows.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from seld.errors import ConfigError, InputError
 from seld.formats.events import Events
 from seld.geometry import normalize
 
-__all__ = ["FRAME_LEN", "Rows", "select_rows", "rank_in_group", "classwise", "class_thresholds", "to_numpy",
-           "build_events"]
+__all__ = ["FRAME_LEN", "Rows", "select_rows", "rank_in_group", "classwise", "to_numpy"]
 
 #: Label frame length of every method's targets and outputs (seconds).
 FRAME_LEN = 0.1
@@ -114,34 +113,8 @@ def classwise(rows: Rows, num_frames: int, num_classes: int):
     return act, vec, np.divide(dsum, wsum, out=np.zeros_like(dsum), where=wsum > 0)
 
 
-def class_thresholds(thresholds, num_classes: int) -> np.ndarray:
-    """A detection threshold per class [K] from one global value or a per-class sequence."""
-    thr = np.asarray(thresholds, dtype=np.float64)
-    if thr.ndim == 0:
-        thr = np.full(num_classes, float(thr))
-    if thr.shape != (num_classes,) or not np.isfinite(thr).all():
-        raise ConfigError(f"thresholds must be one number or {num_classes} finite numbers (one per class), "
-                          f"got shape {thr.shape}")
-    return thr
-
-
 def to_numpy(x) -> np.ndarray:
     """Network output (tensor on any device, or array) as float64 numpy."""
     if isinstance(x, torch.Tensor):
         x = x.detach().to("cpu", torch.float64).numpy()
     return np.asarray(x, dtype=np.float64)
-
-
-def build_events(batch_size: int, num_frames: int, item, frame, cls, track, xyz, dist=None,
-                 frame_len: float = FRAME_LEN) -> list[Events]:
-    """One `Events` per batch item from decoded rows (directions normalised), ordered by frame, class, track."""
-    order = np.lexsort((track, cls, frame, item))
-    item, frame, cls, track, xyz = item[order], frame[order], cls[order], track[order], xyz[order]
-    dist = None if dist is None else dist[order]
-    bounds = np.searchsorted(item, np.arange(batch_size + 1))
-    out = []
-    for b in range(batch_size):
-        s = slice(bounds[b], bounds[b + 1])
-        out.append(Events.from_cartesian(frame[s], cls[s], track[s], xyz[s], None if dist is None else dist[s],
-                                         frame_len=frame_len, n_frames=num_frames))
-    return out

@@ -19,10 +19,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from seld.decode import build_events, class_thresholds
 from seld.errors import ConfigError
 from seld.formats.events import Events
 from seld.methods.base import Method, activity_logits, check_shape
-from seld.methods.rows import FRAME_LEN, build_events, class_thresholds, classwise, select_rows, to_numpy
+from seld.methods.rows import FRAME_LEN, classwise, select_rows, to_numpy
 
 __all__ = ["SEDDOA"]
 

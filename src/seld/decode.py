@@ -1,10 +1,9 @@
-"""NumPy decoders of the class-wise outputs, for inference without torch (the ONNX path).
+"""Decoding network outputs into events, in NumPy only: the class-wise decoders (ACCDOA, multi-ACCDOA) and the
+pieces every decoder shares (per-class thresholds, one `Events` table per batch item).
 
-:mod:`seld.methods` imports torch (it also builds targets and losses), so an ONNX runner cannot use it where
-torch is not installed. These are the decoders of :class:`seld.methods.ACCDOA` and
-:class:`seld.methods.MultiACCDOA` on numpy arrays, step for step; tests/export checks that they give the same
-events. The track-wise methods (``einv2``, ``agg*``, ``seddoa``) decode through :mod:`seld.methods`, which
-needs torch.
+:mod:`seld.methods` (targets, losses: torch) decodes through these, and so does the ONNX runner, which must work
+where torch is not installed; nothing here imports torch. The track-wise methods (``einv2``, ``agg*``,
+``seddoa``) decode in :mod:`seld.methods`.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from seld.errors import ConfigError
 from seld.formats.events import Events
 from seld.geometry import angular_distance, normalize
 
-__all__ = ["NUMPY_DECODERS", "decode_accdoa", "decode_maccdoa", "class_thresholds"]
+__all__ = ["NUMPY_DECODERS", "decode_accdoa", "decode_maccdoa", "class_thresholds", "build_events"]
 
 
 def class_thresholds(thresholds, num_classes: int) -> np.ndarray:
@@ -29,8 +28,9 @@ def class_thresholds(thresholds, num_classes: int) -> np.ndarray:
     return thr
 
 
-def _events(batch_size: int, num_frames: int, item, frame, cls, track, xyz, dist, frame_len: float) -> list[Events]:
-    """One `Events` per batch item, rows ordered by frame, class, track."""
+def build_events(batch_size: int, num_frames: int, item, frame, cls, track, xyz, dist=None,
+                 frame_len: float = 0.1) -> list[Events]:
+    """One `Events` per batch item from decoded rows (directions normalised), ordered by frame, class, track."""
     order = np.lexsort((track, cls, frame, item))
     item, frame, cls, track, xyz = item[order], frame[order], cls[order], track[order], xyz[order]
     dist = None if dist is None else dist[order]
@@ -63,7 +63,7 @@ def decode_accdoa(output, thresholds=0.5, *, distance: bool = False, top_k: int 
         active &= in_top
     b, t, c = np.nonzero(active)
     dist = np.maximum(blocks[b, t, 3, c], 0.0) if distance else None
-    return _events(nb, nt, b, t, c, np.zeros_like(c), vec[b, t, c], dist, frame_len)
+    return build_events(nb, nt, b, t, c, np.zeros_like(c), vec[b, t, c], dist, frame_len)
 
 
 def decode_maccdoa(output, thresholds=0.5, *, distance: bool = False, unify_deg: float = 15.0,
@@ -100,7 +100,7 @@ def decode_maccdoa(output, thresholds=0.5, *, distance: bool = False, unify_deg:
                       np.mean([vec[b, t, i, c] for i in tracks], axis=0),
                       np.mean([dist[b, t, i, c] for i in tracks], axis=0)))
     b, t, c, track, xyz, d = (np.concatenate(x) for x in zip(*parts))
-    return _events(nb, nt, b, t, c, track, xyz.reshape(-1, 3), d if distance else None, frame_len)
+    return build_events(nb, nt, b, t, c, track, xyz.reshape(-1, 3), d if distance else None, frame_len)
 
 
 #: method name -> numpy decoder ``(output, thresholds, distance=..., frame_len=...)``
