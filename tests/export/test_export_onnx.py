@@ -177,3 +177,20 @@ def test_onnx_inference_and_decoding_run_with_torch_blocked(htsat, tmp_path):
     for g, e in zip(got, expected):
         assert g["frame"] == e.frame.tolist() and g["cls"] == e.cls.tolist() and g["track"] == e.track.tolist()
         np.testing.assert_allclose(np.asarray(g["xyz"]).reshape(-1, 3), e.xyz, atol=1e-3)
+
+
+def test_seld_infer_runs_the_onnx_model_like_the_checkpoint(htsat, tmp_path):
+    """`seld infer --model model.onnx`: the same windows, merging and decoding as the checkpoint it came from."""
+    import soundfile as sf
+
+    from seld.infer import infer_file
+
+    ckpt, report = htsat
+    wav = tmp_path / "rec.wav"
+    sf.write(wav, audio(1, 24000 * 5, seed=4)[0].T, 24000)
+    expected = infer_file(str(ckpt), wav, thresholds=0.3)
+    got = infer_file(str(report.path), wav, thresholds=0.3)
+    assert len(expected) > 0
+    np.testing.assert_array_equal(got.frame, expected.frame)
+    np.testing.assert_array_equal(got.cls, expected.cls)
+    np.testing.assert_allclose(got.xyz, expected.xyz, atol=1e-4)

@@ -2,8 +2,8 @@
 
 ``--model`` takes a built-in NAME (:data:`BUILTIN_MODELS`, files shipped inside the package) or a path. The
 loader is chosen by the file's suffix in one place, :data:`LOADERS`: ``.ckpt`` / ``.pt`` / ``.pth`` (and any
-other suffix) are seld checkpoints read by :func:`seld.system.load_system`; ``.onnx`` is refused until the ONNX
-runner exists (it will register itself there).
+other suffix) are seld checkpoints read by :func:`seld.system.load_system`; ``.onnx`` files written by
+``seld export`` run on ONNX Runtime (:func:`seld.export.onnx_system`), without torch.
 
 Inference code talks to a *runner* (:class:`Runner`): ``task`` (the :class:`~seld.task.TaskSpec`),
 ``forward(audio [B, C, N] float32 numpy) -> network output as numpy`` (an array, or a dict of arrays for the
@@ -94,8 +94,9 @@ def _load_checkpoint(path: Path, device: str) -> TorchRunner:
 
 
 def _load_onnx(path: Path, device: str):
-    raise ConfigError(f"{path}: ONNX models cannot be run by seld infer yet; give the seld checkpoint (.ckpt) "
-                      f"the ONNX file was exported from")
+    from seld.export import onnx_system     # ONNX Runtime only: no torch on this path
+
+    return onnx_system(path, device)
 
 
 #: File suffix -> loader ``(path, device) -> Runner``; suffixes not listed are read as seld checkpoints.
