@@ -89,14 +89,7 @@ def mel_filterbank(
     Equal to ``librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax,
     htk=scale == 'htk', norm=norm).T`` and to torchaudio's ``melscale_fbanks`` with the same settings.
     """
-    _check_scale(scale)
-    fmax = sample_rate / 2.0 if fmax is None else float(fmax)
-    if n_mels < 1:
-        raise ConfigError(f"n_mels must be at least 1 (got {n_mels})")
-    if not 0.0 <= fmin < fmax <= sample_rate / 2.0:
-        raise ConfigError(f"need 0 <= fmin < fmax <= sample_rate / 2 = {sample_rate / 2:g} Hz (got fmin={fmin}, "
-                          f"fmax={fmax})")
-    _check_norm(norm)
+    fmax = _check_settings(sample_rate, n_mels, fmin, fmax, scale, norm)
     fft_freqs = np.arange(n_fft // 2 + 1, dtype=np.float64) * sample_rate / n_fft
     mels = np.linspace(hz_to_mel(fmin, scale), hz_to_mel(fmax, scale), n_mels + 2)
     edges = mel_to_hz(mels, scale)  # [n_mels + 2]
@@ -123,14 +116,7 @@ def mel_filterbank_torchaudio(
     """The filterbank ``[n_fft // 2 + 1, n_mels]`` of :func:`mel_filterbank` computed in float32 exactly as
     torchaudio's ``melscale_fbanks(n_fft // 2 + 1, fmin, fmax, n_mels, sample_rate, norm, scale)`` does
     (module docstring): equal to ``torchaudio.transforms.MelScale(...).fb`` bit for bit, on the CPU."""
-    _check_scale(scale)
-    fmax = sample_rate / 2.0 if fmax is None else float(fmax)
-    if n_mels < 1:
-        raise ConfigError(f"n_mels must be at least 1 (got {n_mels})")
-    if not 0.0 <= fmin < fmax <= sample_rate / 2.0:
-        raise ConfigError(f"need 0 <= fmin < fmax <= sample_rate / 2 = {sample_rate / 2:g} Hz (got fmin={fmin}, "
-                          f"fmax={fmax})")
-    _check_norm(norm)
+    fmax = _check_settings(sample_rate, n_mels, fmin, fmax, scale, norm)
     cpu = torch.device("cpu")
     all_freqs = torch.linspace(0, sample_rate // 2, n_fft // 2 + 1, dtype=torch.float32, device=cpu)
     m_min, m_max = (float(hz_to_mel(f, scale)) for f in (fmin, fmax))  # double precision, as math.log10 is
@@ -152,9 +138,19 @@ def mel_filterbank_torchaudio(
     return fb
 
 
-def _check_norm(norm: str | None) -> None:
+def _check_settings(sample_rate: int, n_mels: int, fmin: float, fmax: float | None, scale: str,
+                    norm: str | None) -> float:
+    """Validate a filterbank's settings; returns ``fmax`` (``None``: Nyquist)."""
+    _check_scale(scale)
+    fmax = sample_rate / 2.0 if fmax is None else float(fmax)
+    if n_mels < 1:
+        raise ConfigError(f"n_mels must be at least 1 (got {n_mels})")
+    if not 0.0 <= fmin < fmax <= sample_rate / 2.0:
+        raise ConfigError(f"need 0 <= fmin < fmax <= sample_rate / 2 = {sample_rate / 2:g} Hz (got fmin={fmin}, "
+                          f"fmax={fmax})")
     if norm not in (None, "slaney"):
         raise ConfigError(f"unknown mel norm {norm!r}; choose 'slaney' or None")
+    return fmax
 
 
 def _warn_empty(empty: list[int], n_mels: int, n_fft: int) -> None:
