@@ -12,6 +12,7 @@ generator whatever device the tensors live on. No global random state (``random`
 
 from __future__ import annotations
 
+import abc
 from dataclasses import replace
 
 import numpy as np
@@ -39,7 +40,7 @@ def check_probability(p: float, name: str = "p") -> float:
     return value
 
 
-class Augmentation:
+class Augmentation(abc.ABC):
     """Base class: a random transform of a :class:`LabelledBatch` whose labels follow the signal.
 
     Subclasses set ``name`` (the registry key of :func:`seld.data.augment.build_augmentation`) and ``domain``
@@ -67,8 +68,9 @@ class Augmentation:
             return batch
         return self.apply(batch, generator)
 
-    def apply(self, batch: LabelledBatch, generator: torch.Generator) -> LabelledBatch:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def apply(self, batch: LabelledBatch, generator: torch.Generator) -> LabelledBatch:
+        """The transformed batch (``batch`` is not empty and has the signal of this domain)."""
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()

@@ -27,6 +27,7 @@ rather than the exact tetrahedral 35.26 deg; the swap is exact for the ideal tet
 
 from __future__ import annotations
 
+import abc
 import itertools
 
 import numpy as np
@@ -82,12 +83,13 @@ class _SignedPermutation(Augmentation):
         self.check(batch)
         return self.apply_variants(batch, self.draw(len(batch), generator))
 
-    def check(self, batch: LabelledBatch) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abc.abstractmethod
+    def check(self, batch: LabelledBatch) -> None:
+        """Refuse a batch of another array format."""
 
+    @abc.abstractmethod
     def apply_variants(self, batch: LabelledBatch, variants) -> LabelledBatch:
         """Apply variant ``variants[b]`` (an index into ``matrices``) to item b; deterministic."""
-        raise NotImplementedError  # pragma: no cover
 
 
 class FoaRotation(_SignedPermutation):
