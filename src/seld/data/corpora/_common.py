@@ -11,11 +11,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from seld.data.audio import AUDIO_SUFFIXES, audio_info
-from seld.data.corpus import Recording, pair_files
+from seld.data.corpus import Corpus, Recording, pair_files
 from seld.errors import ConfigError, InputError
 
 __all__ = ["require_dir", "list_files", "unique_stems", "pair_by_key", "parse_names", "check_audio",
-           "check_array", "check_unique_ids", "dcase_parts", "dcase_recordings", "some"]
+           "check_array", "check_unique_ids", "dcase_parts", "dcase_recordings", "read_dcase_layout", "some"]
 
 
 def some(items: Sequence, n: int = 3) -> str:
@@ -184,3 +184,19 @@ def dcase_recordings(root: Path, parts: Sequence[tuple[str, Path, Path | None]],
         check_audio(pairs[0][0], corpus, sample_rate, channels)
     check_unique_ids(root, recs)
     return recs
+
+
+def read_dcase_layout(name: str, title: str, root: Path, array: str, sample_rate: int | None, default_rate: int,
+                      pattern: re.Pattern, expected: str, layout: str, label_format: str, label_frame: float,
+                      splits: dict[str, tuple[str, ...]], channels: int = 4, short: str | None = None) -> Corpus:
+    """A corpus in the DCASE folder layout (``<array>_dev/`` + ``metadata_dev/``, optional ``<array>_eval/``):
+    the readers of STARSS, TAU-NIGENS and TAU-SSE differ only in these arguments (``short``: the corpus' name in
+    messages about its audio, default ``title``)."""
+    from seld.formats import get_classes
+
+    check_array(array, name)
+    rate = int(sample_rate or default_rate)
+    parts = dcase_parts(root, array, title, layout)
+    recs = dcase_recordings(root, parts, pattern, expected, short or title, rate, (channels,))
+    return Corpus(name, root, get_classes(name).names, rate, array, channels, label_format, label_frame,
+                  tuple(recs), splits=dict(splits))

@@ -35,9 +35,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from seld.data.corpora._common import check_array, dcase_parts, dcase_recordings
+from seld.data.corpora._common import read_dcase_layout
 from seld.data.corpus import Corpus, register_corpus
-from seld.formats import get_classes
 
 __all__ = ["read_dcase2019"]
 
@@ -66,10 +65,6 @@ _LAYOUT = "files split<S>_ir<R>_ov<K>_<N>.wav / .csv (event lists)"
                               "metadata_dev/, 48 kHz, 11 classes, 4-fold cross-validation train1..4/val1..4/test1..4")
 def read_dcase2019(root: Path, array: str = "foa", sample_rate: int | None = None) -> Corpus:
     """Read TAU Spatial Sound Events 2019 at ``root`` (``array`` ``"foa"`` or ``"mic"``)."""
-    root = Path(root)
-    check_array(array, "dcase2019")
-    rate = int(sample_rate or SAMPLE_RATE)
-    parts = dcase_parts(root, array, "TAU Spatial Sound Events 2019", _LAYOUT)
-    recs = dcase_recordings(root, parts, _NAME, "split<S>_ir<R>_ov<K>_<N>", "DCASE2019", rate, (CHANNELS,))
-    return Corpus("dcase2019", root, get_classes("dcase2019").names, rate, array, CHANNELS, "dcase2019",
-                  LABEL_FRAME, tuple(recs), splits=dict(SPLITS))
+    return read_dcase_layout("dcase2019", "TAU Spatial Sound Events 2019", Path(root), array, sample_rate, SAMPLE_RATE,
+                             _NAME, "split<S>_ir<R>_ov<K>_<N>", _LAYOUT, "dcase2019", LABEL_FRAME, SPLITS, CHANNELS,
+                             short="DCASE2019")

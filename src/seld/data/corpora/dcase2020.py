@@ -23,9 +23,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from seld.data.corpora._common import check_array, dcase_parts, dcase_recordings
+from seld.data.corpora._common import read_dcase_layout
 from seld.data.corpus import Corpus, register_corpus
-from seld.formats import get_classes
 
 __all__ = ["read_dcase2020"]
 
@@ -41,10 +40,7 @@ _LAYOUT = "files fold<F>_room<R>_mix<NNN>_ov<K>.wav / .csv"
                               "metadata_dev/, 24 kHz, 14 classes, folds 3-6 train / 2 val / 1 test, optional eval")
 def read_dcase2020(root: Path, array: str = "foa", sample_rate: int | None = None) -> Corpus:
     """Read TAU-NIGENS Spatial Sound Events 2020 at ``root`` (``array`` ``"foa"`` or ``"mic"``)."""
-    root = Path(root)
-    check_array(array, "dcase2020")
-    rate = int(sample_rate or SAMPLE_RATE)
-    parts = dcase_parts(root, array, "TAU-NIGENS Spatial Sound Events 2020", _LAYOUT)
-    recs = dcase_recordings(root, parts, _NAME, "fold<F>_room<R>_mix<NNN>_ov<K>", "DCASE2020", rate, (CHANNELS,))
-    return Corpus("dcase2020", root, get_classes("dcase2020").names, rate, array, CHANNELS, "dcase2020", 0.1,
-                  tuple(recs), splits=dict(SPLITS))
+    return read_dcase_layout("dcase2020", "TAU-NIGENS Spatial Sound Events 2020", Path(root), array, sample_rate,
+                             SAMPLE_RATE, _NAME, "fold<F>_room<R>_mix<NNN>_ov<K>", _LAYOUT, "dcase2020", 0.1, SPLITS,
+                             CHANNELS,
+                             short="DCASE2020")

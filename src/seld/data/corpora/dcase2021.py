@@ -28,9 +28,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from seld.data.corpora._common import check_array, dcase_parts, dcase_recordings
+from seld.data.corpora._common import read_dcase_layout
 from seld.data.corpus import Corpus, register_corpus
-from seld.formats import get_classes
 
 __all__ = ["read_dcase2021"]
 
@@ -48,10 +47,7 @@ _LAYOUT = ("files fold<F>_room<R>_mix<NNN>.wav / .csv in subfolders dev-train, d
                               "metadata_dev/, 24 kHz, 12 classes, folds 1-4 train / 5 val / 6 test, optional eval")
 def read_dcase2021(root: Path, array: str = "foa", sample_rate: int | None = None) -> Corpus:
     """Read TAU-NIGENS Spatial Sound Events 2021 at ``root`` (``array`` ``"foa"`` or ``"mic"``)."""
-    root = Path(root)
-    check_array(array, "dcase2021")
-    rate = int(sample_rate or SAMPLE_RATE)
-    parts = dcase_parts(root, array, "TAU-NIGENS Spatial Sound Events 2021", _LAYOUT)
-    recs = dcase_recordings(root, parts, _NAME, "fold<F>_room<R>_mix<NNN>", "DCASE2021", rate, (CHANNELS,))
-    return Corpus("dcase2021", root, get_classes("dcase2021").names, rate, array, CHANNELS, "dcase2021", 0.1,
-                  tuple(recs), splits=dict(SPLITS))
+    return read_dcase_layout("dcase2021", "TAU-NIGENS Spatial Sound Events 2021", Path(root), array, sample_rate,
+                             SAMPLE_RATE, _NAME, "fold<F>_room<R>_mix<NNN>", _LAYOUT, "dcase2021", 0.1, SPLITS,
+                             CHANNELS,
+                             short="DCASE2021")

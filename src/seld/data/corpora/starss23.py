@@ -28,9 +28,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from seld.data.corpora._common import check_array, dcase_parts, dcase_recordings
+from seld.data.corpora._common import read_dcase_layout
 from seld.data.corpus import Corpus, register_corpus
-from seld.formats import get_classes
 
 __all__ = ["read_starss23", "read_starss22"]
 
@@ -43,12 +42,8 @@ _LAYOUT = ("files fold<F>_room<R>_mix<NNN>.wav / .csv in subfolders dev-train-so
 
 
 def _read(name: str, title: str, root: Path, array: str, sample_rate: int | None, label_format: str) -> Corpus:
-    check_array(array, name)
-    rate = int(sample_rate or SAMPLE_RATE)
-    parts = dcase_parts(root, array, title, _LAYOUT)
-    recs = dcase_recordings(root, parts, _NAME, "fold<F>_room<R>_mix<NNN>", title, rate, (CHANNELS,))
-    return Corpus(name, root, get_classes(name).names, rate, array, CHANNELS, label_format, 0.1, tuple(recs),
-                  splits=dict(SPLITS))
+    return read_dcase_layout(name, title, root, array, sample_rate, SAMPLE_RATE, _NAME, "fold<F>_room<R>_mix<NNN>",
+                             _LAYOUT, label_format, 0.1, SPLITS, CHANNELS)
 
 
 @register_corpus("starss23", "STARSS23 (DCASE2023/2024 task 3): foa_dev/ or mic_dev/ + metadata_dev/, 24 kHz, "
