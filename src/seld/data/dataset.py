@@ -93,6 +93,7 @@ def prepare(corpus: Corpus, task: TaskSpec, cache_dir: str | Path | None = None)
     if folder.is_dir():
         headers = load_arrays(folder, names)
         labels = LabelStore.load(folder, task.label_frame)
+        _check(corpus, task, headers, labels)       # the files are the same, the task may differ
     else:
         infos = [audio_info(rec.audio) for rec in corpus.recordings]
         headers = {"lengths": np.array([i.frames for i in infos], np.int64),
@@ -105,7 +106,6 @@ def prepare(corpus: Corpus, task: TaskSpec, cache_dir: str | Path | None = None)
             save_arrays(folder, {**headers, **labels.arrays()})
         except OSError as err:
             log.warning("could not cache the prepared corpus in %s (%s); it is rebuilt next time", folder, err)
-    _check(corpus, task, headers, labels)
     return PreparedCorpus(corpus, np.asarray(headers["lengths"]), labels)
 
 

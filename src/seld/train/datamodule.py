@@ -74,6 +74,7 @@ class SeldDataModule(L.LightningDataModule):
         self._corpus = corpus
         self.train_set: SeldDataset | None = None
         self.valid_set: SeldDataset | None = None
+        self._references: dict[str, Events] | None = None
 
     @property
     def corpus(self) -> Corpus:
@@ -122,14 +123,16 @@ class SeldDataModule(L.LightningDataModule):
         return [r.id for r in self.valid_set.prepared.corpus.recordings]
 
     def valid_references(self) -> dict[str, Events]:
-        """Whole-recording labels of the validation set (from the label store, not the files again)."""
-        prepared, hop = self.valid_set.prepared, self.task.label_hop
-        out = {}
-        for r, rec in enumerate(prepared.corpus.recordings):
-            ev = prepared.labels.events(r)
-            ev.n_frames = -(-int(prepared.lengths[r]) // hop)
-            out[rec.id] = ev.select(ev.frame < ev.n_frames)
-        return out
+        """Whole-recording labels of the validation set (from the label store, not the files again; built at
+        the first validation and kept)."""
+        if self._references is None:
+            prepared, hop = self.valid_set.prepared, self.task.label_hop
+            self._references = {}
+            for r, rec in enumerate(prepared.corpus.recordings):
+                ev = prepared.labels.events(r)
+                ev.n_frames = -(-int(prepared.lengths[r]) // hop)
+                self._references[rec.id] = ev.select(ev.frame < ev.n_frames)
+        return self._references
 
 
 def read_corpus(cfg: dict) -> Corpus:

@@ -179,11 +179,11 @@ def _check_resume(cfg: DictConfig, out: Path) -> None:
     path = out / "config.yaml"
     new = OmegaConf.to_container(cfg, resolve=True)
     if path.is_file():
-        old = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
-        diffs = [k for k in sorted(set(_flat(old)) | set(_flat(new)))
-                 if _flat(old).get(k) != _flat(new).get(k) and k not in _RESUMABLE]
+        old = _flat(OmegaConf.to_container(OmegaConf.load(path), resolve=True))
+        new = _flat(new)
+        diffs = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k) and k not in _RESUMABLE]
         if diffs:
-            shown = "; ".join(f"{k}: {_flat(old).get(k)!r} -> {_flat(new).get(k)!r}" for k in diffs[:4])
+            shown = "; ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in diffs[:4])
             raise ConfigError(f"{out} holds a run with other settings ({shown}); give another out_dir=..., or the "
                               "same settings to resume it")
         return
