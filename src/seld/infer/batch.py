@@ -202,22 +202,19 @@ def stream_paths(model, inputs, out_dir: str | Path | None = None, *, csv: bool 
         try:
             if out_dir is not None:
                 Path(out_dir).mkdir(parents=True, exist_ok=True)
+            def sink(kind: str):
+                """Standard output without --out, else ``DIR/<stem>.<kind>`` (closed at the end)."""
+                if out_dir is None:
+                    return stdout
+                handle = open(Path(out_dir) / f"{stem}.{kind}", "w", encoding="utf-8", newline="\n")
+                handles.append(handle)
+                entry["outputs"][kind] = handle.name
+                return handle
+
             if csv:
-                if out_dir is None:
-                    sink = stdout
-                else:
-                    sink = open(Path(out_dir) / f"{stem}.csv", "w", encoding="utf-8", newline="\n")
-                    handles.append(sink)
-                    entry["outputs"]["csv"] = sink.name
-                writers.append(CsvStreamWriter(sink, task, fmt))
+                writers.append(CsvStreamWriter(sink("csv"), task, fmt))
             if json_out:
-                if out_dir is None:
-                    sink = stdout
-                else:
-                    sink = open(Path(out_dir) / f"{stem}.jsonl", "w", encoding="utf-8", newline="\n")
-                    handles.append(sink)
-                    entry["outputs"]["jsonl"] = sink.name
-                writers.append(_JsonLinesWriter(sink, task))
+                writers.append(_JsonLinesWriter(sink("jsonl"), task))
             kept = []
 
             def emit(events: Events) -> None:
