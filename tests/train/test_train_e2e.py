@@ -136,3 +136,25 @@ def test_killed_run_resumes_to_the_uninterrupted_weights(tiny_dataset, tmp_path)
     a, b = _weights(tmp_path / "straight" / "checkpoints" / "last.ckpt"), _weights(last)
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6, msg=k)
+
+
+@pytest.mark.parametrize("override,match", [
+    ("optimizer.name=rmsprop", "optimizer.name"),
+    ("+optimizer.bogus=1", "bogus"),
+    ("optimizer.scheduler.name=cyclic", "scheduler"),
+    ("+trainer.no_such_option=1", "trainer"),
+])
+def test_wrong_settings_are_one_line_errors(tiny_dataset, tmp_path, capsys, override, match):
+    with pytest.raises(SystemExit) as code:
+        main(["train", f"data.root={tiny_dataset}", f"out_dir={tmp_path}", "model.name=test_crnn",
+              "data.train=train", "data.valid=test", "data.num_workers=0", override])
+    err = capsys.readouterr().err
+    assert code.value.code == 2 and match in err and "Traceback" not in err
+
+
+def test_compiled_network_checkpoints_load(tiny_config):
+    """`compile=true` keeps the network under torch.compile's wrapper; its checkpoints still rebuild."""
+    result = train(tiny_config("model.name=test_crnn", "compile=true", "+trainer.limit_train_batches=1",
+                               "data.valid=null", out="compiled"))
+    system = load_system(result["last"])
+    assert system.model.config["name"] == "test_crnn"

@@ -22,6 +22,7 @@ import torch
 
 from seld import __version__
 from seld.data.batch import LabelledBatch
+from seld.errors import ConfigError
 from seld.formats import Events
 from seld.models.checkpoints import FORMAT, TRAINING_KEY, VERSION
 from seld.system import SeldSystem
@@ -129,33 +130,47 @@ class SeldLitModule(L.LightningModule):
 
     # ------------------------------------------------------------------------------------------- optimisation
     def configure_optimizers(self):
-        cfg = dict(self.optimizer_cfg)
         params = [p for p in self.system.model.parameters() if p.requires_grad]
-        name = cfg.pop("name", "adamw")
-        sched = dict(cfg.pop("scheduler", None) or {"name": "none"})
-        opt_cls = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam, "sgd": torch.optim.SGD}[name]
-        opt = opt_cls(params, **cfg)
-        kind = sched.pop("name", "none")
-        if kind == "none":
-            return opt
-        if kind == "step":
-            scheduler = torch.optim.lr_scheduler.StepLR(opt, **sched)
-        elif kind == "cosine":
-            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, self.trainer.max_epochs), **sched)
-        else:
-            raise ValueError(f"unknown scheduler {kind!r}")
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+        return make_optimizer(params, self.optimizer_cfg, self.trainer.max_epochs)
 
     # -------------------------------------------------------------------------------------------- checkpoints
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         """Our header beside Lightning's state: ``load_checkpoint`` and ``seld infer`` read any checkpoint of a
         run (see :func:`seld.models.checkpoints.training_checkpoint_view`)."""
-        model = self.system.model
+        compiled = hasattr(self.system.model, "_orig_mod")       # torch.compile keeps the network under _orig_mod
+        model = getattr(self.system.model, "_orig_mod", self.system.model)
         checkpoint[TRAINING_KEY] = {
             "format": FORMAT, "version": VERSION, "config": model.config, "classes": list(self.task.classes),
-            "task": self.task.to_dict(), "prefix": _PREFIX,
+            "task": self.task.to_dict(), "prefix": _PREFIX + ("_orig_mod." if compiled else ""),
             "metadata": {"seld_version": __version__, "epoch": int(self.current_epoch),
                          "global_step": int(self.global_step), **self.metadata}}
+
+
+_OPTIMIZERS = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+
+
+def make_optimizer(params, cfg: dict, max_epochs: int | None):
+    """The optimiser (and epoch scheduler) of an ``optimizer`` config (see :class:`SeldLitModule`); a wrong
+    name or option is a :class:`~seld.errors.ConfigError` naming the choices."""
+    cfg = dict(cfg)
+    name = cfg.pop("name", "adamw")
+    sched = dict(cfg.pop("scheduler", None) or {"name": "none"})
+    kind = sched.pop("name", "none")
+    if name not in _OPTIMIZERS:
+        raise ConfigError(f"unknown optimizer.name {name!r}; choose {', '.join(_OPTIMIZERS)}")
+    try:
+        opt = _OPTIMIZERS[name](params, **cfg)
+        if kind == "none":
+            return opt
+        if kind == "step":
+            scheduler = torch.optim.lr_scheduler.StepLR(opt, **sched)
+        elif kind == "cosine":
+            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, max_epochs or 1), **sched)
+        else:
+            raise ConfigError(f"unknown optimizer.scheduler.name {kind!r}; choose none, step or cosine")
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"optimizer {name} / scheduler {kind}: {err}") from None
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
 
 
 def score_chunks(parts, references: dict[str, Events], ids: list[str], metric: str, average: str,

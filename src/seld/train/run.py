@@ -118,7 +118,9 @@ def build_run(cfg: DictConfig, init: str | Path | None = None):
     from lightning.pytorch import loggers
 
     from seld.train.datamodule import SeldDataModule, read_corpus
-    from seld.train.module import SeldLitModule
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+    from seld.train.module import SeldLitModule, make_optimizer
 
     corpus = read_corpus(cfg.data)
     task = build_task(cfg, corpus)
@@ -140,12 +142,19 @@ def build_run(cfg: DictConfig, init: str | Path | None = None):
     patience = cfg.get("early_stopping")
     if patience and validate:
         callbacks.append(cb.EarlyStopping(monitor="val/SELD", mode="min", patience=int(patience)))
+    make_optimizer([p for p in system.model.parameters() if p.requires_grad], _plain(cfg.optimizer),
+                   cfg.trainer.get("max_epochs"))      # a wrong optimizer setting fails here, before any data is read
     trainer_cfg = _plain(cfg.trainer)
     if trainer_cfg.get("enable_progress_bar", True):
         callbacks.append(cb.RichProgressBar(leave=True))
-    trainer = L.Trainer(**trainer_cfg, default_root_dir=str(out), callbacks=callbacks, enable_model_summary=False,
-                        use_distributed_sampler=False, plugins=[AtomicCheckpointIO()],
-                        logger=[loggers.CSVLogger(str(out), name="logs"), loggers.TensorBoardLogger(str(out), name="tb")])
+    try:
+        trainer = L.Trainer(**trainer_cfg, default_root_dir=str(out), callbacks=callbacks, enable_model_summary=False,
+                            use_distributed_sampler=False, plugins=[AtomicCheckpointIO()],
+                            logger=[loggers.CSVLogger(str(out), name="logs"),
+                                    loggers.TensorBoardLogger(str(out), name="tb")])
+    except (TypeError, ValueError, MisconfigurationException) as err:
+        raise ConfigError(f"trainer: {str(err).splitlines()[0]} (the trainer group holds lightning.Trainer "
+                          "arguments)") from None
     return module, datamodule, trainer
 
 
