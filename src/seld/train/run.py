@@ -172,15 +172,11 @@ def AtomicCheckpointIO():
 
 
 def _build_augment(cfg: DictConfig, task: TaskSpec):
-    spec = _plain(cfg.get("augment"))
-    mono = bool(cfg.adapt.get("mono", False))
-    if (spec in (None, "none") or (isinstance(spec, dict) and spec.get("name", "none") == "none")) and not mono:
-        return None
+    """The augmentation chain of ``cfg.augment`` (and ``cfg.adapt.mono``), or ``None`` when it does nothing."""
     from seld.data.augment import build_augmentation
 
-    if isinstance(spec, dict) and "name" in spec and len(spec) == 1:
-        spec = spec["name"]
-    return build_augmentation(spec, array=task.array, mono=mono)
+    chain = build_augmentation(_plain(cfg.get("augment")), array=task.array, mono=bool(cfg.adapt.get("mono", False)))
+    return chain if chain.wave or chain.feature or chain.augmix else None
 
 
 def _check_resume(cfg: DictConfig, out: Path) -> None:
