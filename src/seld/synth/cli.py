@@ -152,7 +152,7 @@ def info(bank_dir) -> None:
 @click.option("--bank", "bank_dir", required=True, type=click.Path(path_type=Path), help="Sound bank folder.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Dataset folder (created or resumed).")
 @click.option("--preset", default="quick", show_default=True,
-              type=click.Choice(["quick", "starss", "seldnet", "pseld"]), help="Base configuration.")
+              type=click.Choice(["quick", "starss", "seldnet", "default", "pseld"]), help="Base configuration.")
 @click.option("--clips", type=click.IntRange(1, 1_000_000), help="Number of scenes (default: the preset's).")
 @click.option("--ov", type=IntList(1, 5), help="Maximum polyphonies used in turn, e.g. 1,2,3 (each 1..5).")
 @click.option("--formats", help="Formats to write, e.g. foa,mic (also omni, mic-open, circular8, array:FILE).")

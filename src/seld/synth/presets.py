@@ -7,6 +7,10 @@
   are well reused), with a test fold in separate rooms.
 - ``seldnet``: the SELDnet simulated sets (ANSIM/RESIM/CRESIM style): 30 s scenes, ov1-3, static sources on a 10 degree grid, FOA and an
   8-microphone circular array, noise at 30 dB SNR.
+- ``default``: the training set of the built-in default model (``seld infer --model default``): one-minute
+  STARSS23-like FOA scenes (ov1-3, 40 % of long events moving, ambient noise at 6-30 dB SNR) in 80 rooms of many
+  sizes (3 x 3 x 2.5 m to 15 x 12 x 6 m, RT60 0.15-1.2 s), 720 scenes (12 h) with a test fold (10 %) in rooms,
+  and with bank clips, of its own.
 - ``pseld``: the PSELDNets recipe (SELD-Data-Generator settings): one-minute scenes, ov1-3, static sources,
   rooms 4-20 x 4-20 x 3-10 m with RT60 0.2-2 s, array at 40-60 % of the room, sources >= 0.5 m from the walls
   and > 1 m from the array, gaps of 0.1-9.9 s, no added noise, FLAC.
@@ -122,6 +126,16 @@ def _seldnet() -> SynthConfig:
                            speed=(0.2, 1.0), snr_db=(30.0, 30.0)))
 
 
+def _default() -> SynthConfig:
+    return SynthConfig(
+        preset="default", n_scenes=720, ov=(1, 2, 3), formats=("foa",), n_rooms=80, test_fraction=0.1,
+        rooms=RoomRanges(size_min=(3.0, 3.0, 2.5), size_max=(15.0, 12.0, 6.0), rt60=(0.15, 1.2), max_order=40,
+                         max_ir_len=0.9),
+        positions=PositionRanges(n_static=64, n_paths=10, dist=(0.8, 5.0), ele=(-50.0, 70.0), step_deg=3.0),
+        scenes=SceneRanges(duration=60.0, gap=(0.3, 5.0), max_event=12.0, min_event=0.8, moving_prob=0.4,
+                           speed=(0.2, 1.5), snr_db=(6.0, 30.0)))
+
+
 def _pseld() -> SynthConfig:
     return SynthConfig(
         preset="pseld", n_scenes=1000, ov=(1, 2, 3), formats=("foa", "mic"), n_rooms=50, test_fraction=0.05,
@@ -133,7 +147,7 @@ def _pseld() -> SynthConfig:
                            snr_db=None))
 
 
-PRESETS = {"quick": _quick, "starss": _starss, "seldnet": _seldnet, "pseld": _pseld}
+PRESETS = {"quick": _quick, "starss": _starss, "seldnet": _seldnet, "default": _default, "pseld": _pseld}
 
 
 def get_preset(name: str, **overrides) -> SynthConfig:
