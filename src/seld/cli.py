@@ -16,6 +16,7 @@ import click
 
 from seld import __version__
 from seld.errors import SeldError, as_user_error
+from seld.runtime import keep_freed_memory
 
 #: subcommand name -> ("module:attribute" of its click command, one-line help shown by ``seld --help``).
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -55,6 +56,7 @@ class LazyGroup(click.Group):
               help="Verbosity of library logging (written to stderr).")
 def cli(log_level: str) -> None:
     """seld: Sound Event Localization and Detection toolkit."""
+    keep_freed_memory()
     logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.captureWarnings(True)
 
