@@ -62,3 +62,8 @@ def test_import_errors_exit_2_with_one_line(tmp_path: Path, run_cli):
     code, _, err = run_cli(["import", str(src), str(tmp_path / "o.ckpt"), "--from", "pseldnets"])
     assert code == 2 and "not a PSELDNets checkpoint" in err
     assert not (tmp_path / "o.ckpt").exists()
+
+
+def test_models_card_of_an_unknown_name_is_a_one_line_error(run_cli):
+    code, _, err = run_cli(["models", "--card", "no-such-model"])
+    assert code == 2 and "no built-in model 'no-such-model'" in err and len(err.strip().splitlines()) == 1

@@ -23,12 +23,13 @@ import numpy as np
 from seld.errors import ConfigError, InputError
 from seld.task import TaskSpec
 
-__all__ = ["BUILTIN_MODELS", "LOADERS", "Runner", "TorchRunner", "resolve_model", "load_model", "as_runner"]
+__all__ = ["BUILTIN_MODELS", "LOADERS", "Runner", "TorchRunner", "resolve_model", "load_model", "as_runner",
+           "model_card"]
 
 logger = logging.getLogger(__name__)
 
-#: Built-in model name -> checkpoint file inside the ``seld`` package (relative to ``src/seld``). There is no
-#: default model yet; a later release ships one here.
+#: Built-in model name -> checkpoint file inside the ``seld`` package (relative to ``src/seld``); its model card is
+#: the file beside it with the suffix ``.md``.
 BUILTIN_MODELS: dict[str, str] = {}
 
 #: Suffixes that mark a path even when the file does not exist (so that a typo is "file not found", not
@@ -113,9 +114,7 @@ def resolve_model(spec: str | Path) -> Path:
     if path.exists():
         raise InputError(path, "is a folder, not a model file", "give a checkpoint file (.ckpt)")
     if text in BUILTIN_MODELS:
-        import seld
-
-        builtin = Path(seld.__file__).resolve().parent / BUILTIN_MODELS[text]
+        builtin = _builtin_file(text)
         if not builtin.is_file():
             raise InputError(builtin, f"the file of the built-in model {text!r} is missing",
                              "reinstall seld, or give a checkpoint path")
@@ -124,6 +123,22 @@ def resolve_model(spec: str | Path) -> Path:
         raise InputError(path, "model file not found", "check the path")
     names = ", ".join(sorted(BUILTIN_MODELS)) or "none yet"
     raise ConfigError(f"unknown model {text!r}; built-in models: {names}; or give a checkpoint path")
+
+
+def _builtin_file(name: str) -> Path:
+    import seld
+
+    return Path(seld.__file__).resolve().parent / BUILTIN_MODELS[name]
+
+
+def model_card(name: str) -> str:
+    """The model card (Markdown) of the built-in model ``name``."""
+    if name not in BUILTIN_MODELS:
+        raise ConfigError(f"no built-in model {name!r}; built-in models: {', '.join(sorted(BUILTIN_MODELS)) or 'none'}")
+    path = _builtin_file(name).with_suffix(".md")
+    if not path.is_file():
+        raise InputError(path, f"the model card of the built-in model {name!r} is missing", "reinstall seld")
+    return path.read_text(encoding="utf-8")
 
 
 def load_model(spec: str | Path, device: str = "cpu") -> Runner:

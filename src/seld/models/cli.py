@@ -21,8 +21,16 @@ from seld.models.registry import count_parameters, create_model, get_model_entry
               help="Classes of the heads whose parameters are counted.")
 @click.option("--counts/--no-counts", default=True, help="Count parameters of every model x method.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def models(pattern: str, num_classes: int, counts: bool, as_json: bool) -> None:
-    """List the registered model architectures, their inputs and parameter counts per method."""
+@click.option("--card", metavar="NAME", default=None,
+              help="Print the model card of a built-in trained model (e.g. default) and nothing else.")
+def models(pattern: str, num_classes: int, counts: bool, as_json: bool, card: str | None) -> None:
+    """List the registered model architectures, their inputs and parameter counts per method, and the built-in
+    trained models (``seld infer --model NAME``)."""
+    from seld.infer.models import BUILTIN_MODELS, model_card
+
+    if card is not None:
+        click.echo(model_card(card))
+        return
     names = list_models(pattern)
     if not names:
         raise ConfigError(f"no model name matches {pattern!r}; registered: {', '.join(list_models())}")
@@ -36,8 +44,10 @@ def models(pattern: str, num_classes: int, counts: bool, as_json: bool) -> None:
         if counts:
             row["parameters"] = {m: count_parameters(name, m, num_classes) for m in METHODS}
         rows.append(row)
+    builtin = {name: f"seld/{path}" for name, path in BUILTIN_MODELS.items()}
     if as_json:
-        click.echo(json.dumps({"num_classes": num_classes, "methods": list(METHODS), "models": rows}, indent=2))
+        click.echo(json.dumps({"num_classes": num_classes, "methods": list(METHODS), "models": rows,
+                               "builtin": builtin}, indent=2))
         return
     click.echo(f"methods: {', '.join(METHODS)}" + (f"; parameters in millions for {num_classes} classes"
                                                      if counts else ""))
@@ -48,6 +58,8 @@ def models(pattern: str, num_classes: int, counts: bool, as_json: bool) -> None:
         if counts:
             line += "".join(f" {row['parameters'][m] / 1e6:>8.3f}" for m in METHODS)
         click.echo(f"{line}  {row['description']}")
+    click.echo("built-in trained models (seld infer --model NAME; seld models --card NAME): "
+               + (", ".join(builtin) or "none"))
 
 
 @click.command("import")
