@@ -1,19 +1,24 @@
-"""The offline bank: procedural recipes, MIDI files, speech, and the builder with and without packages.
+"""The offline bank: procedural recipes, MIDI files, speech, and the builder on a fake package cache.
 
-Tests that need Debian packages skip with the package's name when it is absent (CI installs espeak-ng,
-fluidsynth and timgm6mb-soundfont; see the project README).
+Tests that need the synthesis tools skip with the package's name when it is absent (CI installs espeak-ng,
+fluidsynth and timgm6mb-soundfont; see the project README). No test downloads a package: the sound packages
+are fake trees written into a temporary cache.
 """
 
 from __future__ import annotations
 
-import shutil
+import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.signal
+import soundfile as sf
+from click.testing import CliRunner
 
-from seld.synth import midi, offline, procedural
-from seld.synth.bank import Bank
+from seld.synth import debian, midi, offline, procedural
+from seld.synth.bank import BankSettings
+from seld.synth.cli import info
 
 FS = 24000
 
@@ -117,25 +122,96 @@ def test_female_voices_speak_higher_than_male_voices():
 
 
 def test_builder_reports_missing_packages_and_falls_back(tmp_path, monkeypatch):
-    """Without the sound packages a class uses its procedural recipe; the missing packages are named."""
+    """Without the sound packages (an empty cache, no download) and the synthesis tools, a class uses its
+    procedural recipe; what is missing is named with the fix."""
     fake = {name: offline.Package(p.name, str(tmp_path / "absent"), p.licence) for name, p in offline.PACKAGES.items()}
     monkeypatch.setattr(offline, "PACKAGES", fake)
-    assert offline.ensure_packages(["lmms-common"], install=False) == ["lmms-common"]
-    bank = offline.build_offline_bank(tmp_path / "bank", per_class=2, classes=("knock", "water_tap", "male_speech"))
+    assert offline.ensure_packages(["espeak-ng"], install=False) == ["espeak-ng"]
+    bank = offline.build_offline_bank(tmp_path / "bank", per_class=2, classes=("knock", "water_tap", "male_speech"),
+                                      cache=tmp_path / "cache", download=False)
     counts = {name: n_train + n_test for name, n_train, n_test, _ in bank.summary()}
     assert counts["knock"] >= 2 and counts["water_tap"] >= 2 and counts["male_speech"] == 0
     missing = "\n".join(bank.meta["missing"])
-    assert "apt-get install -y lmms-common" in missing and "espeak-ng" in missing
+    assert "apt-get install -y espeak-ng" in missing and "xboard is not in the cache" in missing
     assert "class male_speech: no source available" in missing
     assert all(c.source.startswith("generated/") for c in bank.clips)
 
 
-@needs("espeak-ng")
-@needs("sonic-pi-samples")
-def test_offline_bank_mixes_real_and_generated_clips(tmp_path):
-    bank = offline.build_offline_bank(tmp_path / "bank", per_class=4, classes=("bell", "female_speech"))
-    assert isinstance(bank, Bank)
-    sources = {c.source.split("/")[0] for c in bank.clips}
-    assert "generated" in sources and len(sources) > 1
-    assert not bank.meta["missing"] or "class" not in " ".join(bank.meta["missing"])
-    assert shutil.which("espeak-ng")
+def write_sound(path: Path, seconds: float, freq: float, fs: int = 16000, noise: bool = False) -> None:
+    """A decaying tone or noise burst (OGG when the name says so), standing in for a packaged recording."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(int(freq))
+    t = np.arange(int(seconds * fs)) / fs
+    x = rng.standard_normal(len(t)) if noise else np.sin(2 * np.pi * freq * t)
+    sf.write(path, 0.5 * x * np.exp(-t / max(seconds / 3, 0.02)), fs)
+
+
+def fake_package(cache: Path, name: str, files: dict[str, tuple[float, float]], noise: bool = False) -> None:
+    """An extracted package tree in the cache: ``files`` maps a path inside it to (seconds, frequency)."""
+    for rel, (seconds, freq) in files.items():
+        write_sound(cache / name / rel, seconds, freq, noise=noise)
+    (cache / name / debian.MARKER).write_text("fake\n")
+
+
+def test_real_recordings_come_first_with_their_package_path_and_licence(tmp_path, monkeypatch):
+    """Footsteps are sequences of the packaged steps, split by take (no take in both splits); laughter takes
+    the two recordings, and generated laughs fill the class up to MIN_RECORDINGS; a recipe whose licence
+    does not allow shipping a model is left out and said so."""
+    cache = tmp_path / "cache"
+    steps = "usr/share/games/ufoai/base/0snd.pk3/sound/footsteps/"
+    fake_package(cache, "ufoai-sound", {f"{steps}{floor}{k}.ogg": (0.15, 100 + 40 * i + k)
+                                        for i, floor in enumerate(("carpet", "wood", "gravel", "snow")) for k in (1, 2)},
+                 noise=True)
+    laughs = "usr/share/scratch/Media/Sounds/Human/"
+    fake_package(cache, "scratch", {f"{laughs}Laugh-female.wav": (1.5, 300), f"{laughs}Laugh-male1.wav": (1.2, 150),
+                                    "usr/share/scratch/Media/Sounds/Human/Footsteps-1.wav": (2.0, 80)})
+    recipes = dict(offline.RECIPES)
+    recipes["laughter"] += (offline.Real("scratch", (f"{laughs}Footsteps-*",), licence="CC-BY-NC-4.0"),)
+    monkeypatch.setattr(offline, "RECIPES", recipes)
+    settings = BankSettings(sample_rate=16000, test_fraction=0.25)
+    bank = offline.build_offline_bank(tmp_path / "bank", settings, per_class=12, classes=("footsteps", "laughter"),
+                                      cache=cache, download=False, workers=1)
+    by_class = {name: [c for c in bank.clips if bank.classes[c.cls] == name] for name in ("footsteps", "laughter")}
+    real_laughs = sorted(c.source for c in by_class["laughter"] if not c.source.startswith("generated/"))
+    assert real_laughs == [f"scratch:{laughs}Laugh-female.wav", f"scratch:{laughs}Laugh-male1.wav"]
+    assert {c.licence for c in by_class["laughter"] if c.source.startswith("scratch:")} == {"CC-BY-SA-3.0"}
+    assert len(by_class["laughter"]) == 12          # 2 real + 10 generated (fewer than MIN_RECORDINGS real)
+    assert "licence 'CC-BY-NC-4.0' does not allow" in "\n".join(bank.meta["missing"])
+
+    sequences = [c for c in by_class["footsteps"] if c.source.startswith("hits:ufoai-sound:")]
+    assert len(sequences) >= 10 and {c.licence for c in sequences} == {"CC-BY-SA-3.0 AND GPL-2+"}
+    take_split = {}
+    for c in sequences:
+        take_split.setdefault(c.source.split("#")[0], set()).add(c.split)
+    assert all(len(s) == 1 for s in take_split.values()) and {"train", "test"} == set().union(*take_split.values())
+    durations = [c.duration for c in sequences]
+    assert min(durations) > 2 * 0.4                # at least 3 steps at most 2.2 steps/s
+
+    with open(tmp_path / "bank" / "sources.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    hit_rows = [r for r in rows if r["kind"] == "hit"]
+    assert len(hit_rows) == 8 and all(r["package"] == "ufoai-sound" and r["path"].startswith(steps) for r in hit_rows)
+    for r in hit_rows:                              # a step file is in the split of the sequences made from it
+        assert {r["split"]} == take_split[f"hits:ufoai-sound:{steps}{r['path'][len(steps):].rstrip('.og0123456789')}"]
+    table = {r["class"]: r for r in bank.meta["offline"]["classes"]}
+    assert table["laughter"]["real"] == 2 and table["laughter"]["generated"] == 10
+    assert table["footsteps"]["hits"] == len(sequences) and table["footsteps"]["sources"] >= 8
+    shown = CliRunner().invoke(info, [str(tmp_path / "bank")])
+    assert shown.exit_code == 0 and "gen %" in shown.output and "laughter" in shown.output
+
+
+@pytest.mark.parametrize("licence, ok", [("GPL-2", True), ("CC-BY-SA-3.0 AND GPL-2+", True), ("MPL-2.0", True),
+                                         ("CC0-1.0", True), ("public-domain", True), ("GPL-3+ AND HPND", True),
+                                         ("CC-BY-NC-3.0", False), ("CC-BY-ND-4.0", False), ("", False),
+                                         ("free-art", False), ("CC-sampling-plus-1.0", False),
+                                         ("CC-BY-NC-3.0 OR GPL-2+", True)])
+def test_only_licences_that_allow_shipping_a_trained_model_pass(licence, ok):
+    assert offline.licence_allowed(licence) is ok
+
+
+def test_every_recipe_names_a_known_package_with_an_allowed_licence():
+    for name, recipes in offline.RECIPES.items():
+        for r in recipes:
+            if not isinstance(r, offline.Generated):
+                assert r.package in offline.SOUND_PACKAGES, (name, r.package)
+                assert offline.licence_allowed(r.licence or offline.SOUND_PACKAGES[r.package].licence), (name, r)

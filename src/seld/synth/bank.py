@@ -85,11 +85,18 @@ class BankSettings:
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One input recording: its path (or, for generated material, a name), class index and licence."""
+    """One input recording: its path (or, for generated material, a name), class index and licence.
+
+    ``name``, when given, is the source name recorded in the manifest instead of the (relative) path, e.g.
+    ``package:path`` for a file of a Debian package; ``split``, when given, puts the recording in that split
+    (``train``/``test``) instead of the one drawn from its name, for material made from split sources.
+    """
 
     path: str
     cls: int
     licence: str = ""
+    name: str = ""
+    split: str = ""
 
 
 @dataclass(frozen=True)
@@ -333,8 +340,10 @@ def build_bank(sources: Iterable[SourceFile], class_list: ClassList, out: str | 
         return path
 
     everything = sources + [g[0] for g in generated]
-    names = [source_name(s.path) for s in everything]
-    splits = assign_splits(names, [s.cls for s in everything], settings.test_fraction)
+    names = [s.name or source_name(s.path) for s in everything]
+    free = [(name, s.cls) for name, s in zip(names, everything) if not s.split]
+    splits = assign_splits([n for n, _ in free], [c for _, c in free], settings.test_fraction)
+    splits.update({name: s.split for name, s in zip(names, everything) if s.split})
     clips, rejected = [], []
 
     def keep(i: int, pieces: list[np.ndarray], reason: str | None) -> None:

@@ -74,7 +74,8 @@ def bank() -> None:
 @click.option("--from", "source", type=click.Path(exists=True, path_type=Path),
               help="Folder with one sub-folder of clips per class, or a CSV of path,class[,licence] rows.")
 @click.option("--offline", is_flag=True,
-              help="Build the 13 STARSS23 classes from Debian sound packages, speech and MIDI synthesis.")
+              help="Build the 13 STARSS23 classes from real recordings in Debian packages (fetched with apt-get "
+                   "download, no root), filling gaps with speech, MIDI and procedural synthesis.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Bank folder to create.")
 @click.option("--classes", default="starss23", show_default=True,
               help="Class list the folder names / CSV classes belong to, or 'auto' (sorted names).")
@@ -93,13 +94,18 @@ def bank() -> None:
 @click.option("--workers", default=1, show_default=True, type=WORKERS, help="Processes decoding files in parallel.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing bank in --out.")
 @click.option("--install/--no-install", default=False, show_default=True,
-              help="--offline: install missing Debian packages with apt-get (needs root).")
+              help="--offline: install the missing synthesis tools (espeak-ng, fluidsynth) with apt-get (needs root).")
 @click.option("--per-class", default=60, show_default=True, type=click.IntRange(1, 100000),
               help="--offline: at most this many source recordings per class (generated ones included).")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path),
+              help="--offline: folder of the fetched Debian packages (default $XDG_CACHE_HOME/seld/debian).")
+@click.option("--download/--no-download", default=True, show_default=True,
+              help="--offline: fetch missing packages with apt-get download (else use only those in the cache).")
+@click.option("--large", is_flag=True, help="--offline: also use packages over 1 GB (0ad-data, 1.4 GB).")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="--offline: seed of the generated material.")
 @click.pass_context
 def build(ctx, source, offline, out, classes, sample_rate, test_fraction, min_len, max_len, level_db, top_db,
-          workers, overwrite, install, per_class, seed) -> None:
+          workers, overwrite, install, per_class, cache, download, large, seed) -> None:
     """Build a sound bank from your clips (--from) or from offline material (--offline)."""
     from seld.synth.bank import BankSettings, build_bank, sources_from_csv, sources_from_dir
 
@@ -108,7 +114,8 @@ def build(ctx, source, offline, out, classes, sample_rate, test_fraction, min_le
     if offline:
         _only_with(ctx, ["classes"], "with --offline", "it builds the 13 STARSS23 classes")
     else:
-        _only_with(ctx, ["install", "per_class", "seed"], "without --offline", "they set up the offline material")
+        _only_with(ctx, ["install", "per_class", "cache", "download", "large", "seed"], "without --offline",
+                   "they set up the offline material")
     if min_len > max_len:
         raise ConfigError(f"--min-len {min_len:g} is longer than --max-len {max_len:g}")
     settings = BankSettings(sample_rate=sample_rate, top_db=top_db, level_db=level_db, min_len=min_len,
@@ -119,7 +126,8 @@ def build(ctx, source, offline, out, classes, sample_rate, test_fraction, min_le
             from seld.synth.offline import build_offline_bank
 
             result = build_offline_bank(out, settings, install=install, per_class=per_class, seed=seed,
-                                        workers=workers, overwrite=overwrite, progress=progress)
+                                        workers=workers, overwrite=overwrite, progress=progress, cache=cache,
+                                        download=download, large=large)
         else:
             class_list, sources = (sources_from_dir(source, classes) if source.is_dir()
                                    else sources_from_csv(source, classes))
@@ -135,6 +143,17 @@ def _echo_summary(b) -> None:
     for name, n_train, n_test, minutes in b.summary():
         empty = "   (no clips)" if n_train + n_test == 0 else ""
         click.echo(f"{name:<22}{n_train:>7}{n_test:>7}{minutes:>9.1f}{empty}")
+    table = b.meta.get("offline", {}).get("classes")
+    if table:
+        click.echo("sources (real: recordings as they are; hits: sequences of real single hits; generated: "
+                   "synthesis; see sources.csv)")
+        click.echo(f"{'class':<22}{'real':>6}{'hits':>6}{'gen':>6}{'gen %':>7}{'sources':>9}{'min real':>10}"
+                   f"{'min gen':>9}")
+        for r in table:
+            n = r["real"] + r["hits"] + r["generated"]
+            click.echo(f"{r['class']:<22}{r['real']:>6}{r['hits']:>6}{r['generated']:>6}"
+                       f"{100 * r['generated'] / max(n, 1):>7.0f}{r['sources']:>9}{r['minutes_real']:>10.1f}"
+                       f"{r['minutes_generated']:>9.1f}")
     for line in b.meta.get("missing", []):
         click.echo(f"missing: {line}")
 

@@ -1,0 +1,137 @@
+"""Events made of real single hits: footsteps, hand claps, knocks, drum grooves and guitar strumming.
+
+Packages hold single footsteps, claps or drum strokes, not the events a SELD model hears (a person walking
+past, a round of clapping, knocking on a door, someone playing). These rhythms place copies of recorded hits
+at human timings, with the small jitter in time and level that real performers have, so the event is made of
+real sound and only its timing is drawn. Each rhythm is a function ``(rng, n_kinds) -> [(time s, hit kind,
+gain)]``; :func:`sequence` mixes the hits at those times, each a variant of its take (another recording of
+the same step or stroke) drawn at random.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import numpy as np
+
+__all__ = ["RHYTHMS", "load_hit", "sequence", "footsteps", "claps", "knocks", "drums", "strums"]
+
+Onsets = list[tuple[float, int, float]]
+
+_FRAME = 0.005      # seconds per frame for trimming a hit
+_MAX_HIT = 2.5      # seconds kept of one hit (a guitar strum rings for about 2 s)
+
+
+@lru_cache(maxsize=512)
+def load_hit(path: str, fs: int) -> np.ndarray:
+    """A recorded hit as float64 mono at ``fs``, trimmed to its sound (40 dB below the peak frame), peak 1."""
+    import soundfile as sf
+    from math import gcd
+    from scipy.signal import resample_poly
+
+    audio, sr = sf.read(path, dtype="float64", always_2d=True)
+    x = audio.mean(axis=1)
+    if sr != fs:
+        g = gcd(int(sr), int(fs))
+        x = resample_poly(x, fs // g, int(sr) // g)
+    hop = max(int(_FRAME * fs), 1)
+    n = max(len(x) // hop, 1)
+    db = 10 * np.log10(np.mean(np.resize(x, n * hop).reshape(n, hop) ** 2, axis=1) + 1e-20)
+    active = np.flatnonzero(db > db.max() - 40)
+    x = x[active[0] * hop:min((active[-1] + 1) * hop, active[0] * hop + int(_MAX_HIT * fs))]
+    peak = np.abs(x).max()
+    if not np.isfinite(peak) or peak == 0:
+        raise ValueError(f"{path}: silent or not finite")
+    fade = min(hop, len(x) // 4)
+    x = x / peak
+    x[len(x) - fade:] *= np.linspace(1, 0, fade)
+    x.setflags(write=False)
+    return x
+
+
+def sequence(takes: list[list[np.ndarray]], onsets: Onsets, fs: int, rng: np.random.Generator) -> np.ndarray:
+    """Mix a recording of ``takes[kind]`` (one of its variants, drawn) times ``gain`` at each ``(time, kind,
+    gain)``; float32, ending when the last hit has rung out."""
+    chosen = [(int(t * fs), takes[k][int(rng.integers(len(takes[k])))], gain) for t, k, gain in onsets]
+    out = np.zeros(max(start + len(x) for start, x, _ in chosen))
+    for start, x, gain in chosen:
+        out[start:start + len(x)] += gain * x
+    return out.astype(np.float32)
+
+
+def _jitter(rng: np.random.Generator, period: float, n: int, spread: float) -> np.ndarray:
+    """``n`` onset times ``period`` apart, each late or early by a normal ``spread`` share of the period."""
+    times = np.arange(n) * period + rng.normal(0, spread * period, n)
+    return np.maximum.accumulate(np.maximum(times - times.min(), 0))
+
+
+def footsteps(rng: np.random.Generator, n_kinds: int) -> Onsets:
+    """3-10 steps at 1.5-2.2 steps per second on one floor (hit kinds alternate between feet when there are
+    several takes), 4 % timing jitter, approaching or leaving: the level ramps by up to 10 dB."""
+    n = int(rng.integers(3, 11))
+    times = _jitter(rng, 1 / rng.uniform(1.5, 2.2), n, 0.04)
+    ramp = np.linspace(0, rng.uniform(-10, 10), n) + rng.normal(0, 1.5, n)
+    kinds = rng.permutation(n_kinds)[np.arange(n) % min(n_kinds, 4)]
+    return [(float(t), int(k), float(10 ** (g / 20))) for t, k, g in zip(times, kinds, ramp)]
+
+
+def claps(rng: np.random.Generator, n_kinds: int) -> Onsets:
+    """One to four people clapping 2-6 times a second for 1-5 s (6 % jitter, each a little out of step)."""
+    seconds = rng.uniform(1.0, 5.0)
+    out = []
+    for _ in range(int(rng.choice([1, 1, 1, 2, 3, 4]))):
+        rate = rng.uniform(2.0, 6.0)
+        start = rng.uniform(0, 0.3)
+        kind = int(rng.integers(n_kinds))
+        times = start + _jitter(rng, 1 / rate, max(int((seconds - start) * rate), 2), 0.06)
+        out += [(float(t), kind, float(10 ** (rng.normal(0, 2) / 20))) for t in times]
+    return out
+
+
+def knocks(rng: np.random.Generator, n_kinds: int) -> Onsets:
+    """2-5 knocks 4-8 per second (the last often a little louder), sometimes knocked again after a pause."""
+    out, at = [], 0.0
+    kind = int(rng.integers(n_kinds))
+    for _ in range(1 + int(rng.uniform() < 0.3)):
+        n = int(rng.integers(2, 6))
+        times = at + _jitter(rng, 1 / rng.uniform(4.0, 8.0), n, 0.08)
+        gains = 10 ** (rng.normal(0, 2, n) / 20)
+        out += [(float(t), kind, float(g)) for t, g in zip(times, gains)]
+        at = times[-1] + rng.uniform(0.8, 2.0)
+    return out
+
+
+def drums(rng: np.random.Generator, n_kinds: int) -> Onsets:
+    """A drum groove of 1-4 bars at 70-150 bpm: 2-4 kit pieces, each on its own repeating 16-step pattern
+    (the first piece on the beats), with a human 10 ms timing spread and accents on the beats."""
+    tempo = rng.uniform(70, 150)
+    step = 60 / tempo / 4
+    bars = int(rng.integers(1, 5))
+    pieces = rng.choice(n_kinds, size=min(int(rng.integers(2, 5)), n_kinds), replace=False)
+    out = []
+    for i, piece in enumerate(pieces):
+        density = 0.25 if i == 0 else rng.uniform(0.15, 0.6)
+        pattern = rng.uniform(size=16) < density
+        pattern[0] |= i == 0
+        if i == 0:
+            pattern[::4] = True
+        for k in np.flatnonzero(np.tile(pattern, bars)):
+            accent = 1.0 if k % 4 == 0 else rng.uniform(0.5, 0.8)
+            out.append((float(max(k * step + rng.normal(0, 0.01), 0)), int(piece), float(accent)))
+    return out
+
+
+def strums(rng: np.random.Generator, n_kinds: int) -> Onsets:
+    """Strumming one or two chords: 2-8 strums at 1-4 per second (each strum a recorded take)."""
+    n = int(rng.integers(2, 9))
+    times = _jitter(rng, 1 / rng.uniform(1.0, 4.0), n, 0.05)
+    chords = rng.choice(n_kinds, size=min(2, n_kinds), replace=False)
+    return [(float(t), int(chords[(i * len(chords)) // n]), float(10 ** (rng.normal(0, 2) / 20)))
+            for i, t in enumerate(times)]
+
+
+#: rhythm name -> onset maker
+RHYTHMS: dict[str, Callable[[np.random.Generator, int], Onsets]] = {
+    "footsteps": footsteps, "claps": claps, "knocks": knocks, "drums": drums, "strums": strums,
+}
