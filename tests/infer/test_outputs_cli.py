@@ -91,10 +91,14 @@ def test_labels_give_scores(system, checkpoint, recordings, tmp_path, capsys):
         ref = pred.select(pred.frame >= 10) if i == 0 else pred         # file 0: its first second is missed
         write_labels(labels / f"rec{i}.csv", ref.sorted(), "dcase2022")
     out = tmp_path / "out"
-    code, stdout, _ = _run(["infer", str(recordings / "rec*.wav"), "--model", str(checkpoint), "--out", str(out),
-                            "--labels", str(labels), "--threshold", THR], capsys)
+    code, stdout, guide = _run(["infer", str(recordings / "rec*.wav"), "--model", str(checkpoint), "--out",
+                                str(out), "--labels", str(labels), "--threshold", THR], capsys)
     assert code == 0
     summary = json.loads(stdout)
+    # the person at the terminal is told where the files are, what they show, and the scores
+    assert f"3 recording(s) -> {out}/" in guide and "*.csv: DCASE CSV" in guide
+    assert f"rec1.wav: {summary['files'][1]['events']} frame-wise detections; against its labels: SELD 0.00" in guide
+    assert f"SELD {summary['scores']['SELD']:.3f}" in guide and str(out / "scores.json") in guide
     assert summary["metric"] == "dcase2023" and summary["scores"]["files"] == 3
     per_file = {e["file"].rsplit("/", 1)[-1]: e["scores"] for e in summary["files"]}
     assert per_file["rec1.wav"]["F"] == pytest.approx(1.0) and per_file["rec1.wav"]["ER"] == pytest.approx(0.0)

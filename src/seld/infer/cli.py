@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -97,3 +98,27 @@ def infer(audio, model, out_dir, csv, json_out, plot, html, tta, threshold, chun
                               progress=progress, **common)
     click.echo(json.dumps(summary, indent=1))
     sys.stdout.flush()
+    click.echo(_guide(summary), err=True)
+
+
+def _guide(summary: dict) -> str:
+    """What was written and what it shows, for a person (standard error; the JSON above is for programs)."""
+    kinds = {"csv": "DCASE CSV (frame, class, track, azimuth, elevation[, distance])", "json": "JSON event list",
+             "png": "PNG figure: spectrogram, class activity over time, azimuth and elevation tracks",
+             "html": "HTML page (open it in a browser): timeline per class, direction map, audio in sync"}
+    lines = [f"{len(summary['files'])} recording(s) -> {summary['out_dir']}/"]
+    for item in summary["files"]:
+        line = f"  {Path(item['file']).name}: {item['events']} frame-wise detections"
+        if "scores" in item:
+            sc = item["scores"]
+            line += f"; against its labels: SELD {sc['SELD']:.2f} (ER {sc['ER']:.2f}, F {sc['F']:.2f}, " \
+                    f"LE {sc['LE']:.1f} deg, LR {sc['LR']:.2f})"
+        lines.append(line)
+    written = {k for item in summary["files"] for k in item.get("outputs", {})}
+    lines += [f"  *.{k}: {kinds[k]}" for k in kinds if k in written]
+    if summary.get("scores"):
+        sc = summary["scores"]
+        lines.append(f"all files ({sc['metric']}, {sc['average']}): SELD {sc['SELD']:.3f} = mean of ER "
+                     f"{sc['ER']:.3f}, 1-F ({sc['F']:.3f}), LE/180 ({sc['LE']:.1f} deg), 1-LR ({sc['LR']:.3f}); "
+                     f"lower is better, per class in {summary.get('scores_file', 'the JSON above')}")
+    return "\n".join(lines)
