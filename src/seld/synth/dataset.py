@@ -11,6 +11,7 @@ direct-to-reverberant ratio).
 from __future__ import annotations
 
 import hashlib
+import contextlib
 import json
 import logging
 import time
@@ -33,7 +34,7 @@ from seld.synth.files import ensure_dir, write_json
 from seld.synth.filters import BANDS
 from seld.synth.srir import SrirCache, make_ambience, measure_set, simulate_responses
 from seld.synth.trajectories import PositionSet, make_positions
-from seld.synth.workers import run_tasks
+from seld.synth.workers import run_tasks, worker_pool
 from seld.synth.writer import DatasetWriter, package_versions
 
 __all__ = ["DatasetPlan", "plan_dataset", "synthesize", "parse_shard", "response_formats", "output_names",
@@ -170,7 +171,7 @@ def _room_part(args) -> tuple[int, str, int, object]:
 
 
 def _build_rooms(plan: DatasetPlan, numbers: list[int], cache: SrirCache, config: SynthConfig, fs: int,
-                 workers: int, progress: Progress | None) -> int:
+                 workers: int, progress: Progress | None, pool=None) -> int:
     """Compute what the cache lacks for these simulated rooms, spreading each room's positions over the
     workers (each position is computed on its own, so the split does not change the result); returns the
     number of rooms worked on."""
@@ -190,7 +191,7 @@ def _build_rooms(plan: DatasetPlan, numbers: list[int], cache: SrirCache, config
             tasks.append(("ambience", r, *args, None, fs, config.exact_until, formats, [], ambience, seed))
         if chunks or no_ambience:
             parts[r] = {"left": len(chunks) + no_ambience, "srir": {}, "ambience": None}
-    for number, kind, first, result in run_tasks(tasks, _room_part, workers, "rooms", progress):
+    for number, kind, first, result in run_tasks(tasks, _room_part, workers, "rooms", progress, pool):
         part = parts[number]
         part["left"] -= 1
         if kind == "ambience":
@@ -258,56 +259,59 @@ def synthesize(bank_dir: str | Path, out: str | Path, config: SynthConfig, seed:
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     response_formats(config.formats)          # fail early on unknown formats
-    cache_root = str(Path(cache) if cache is not None else Path(out) / "srir_cache")
-    if replay is not None:
-        from seld.synth.replay import plan_replay
+    with contextlib.ExitStack() as stack:  # one pool for rooms and scenes, starting while the dataset is planned
+        get_pool = stack.enter_context(worker_pool(workers, background=True)) if workers > 1 else lambda: None
+        cache_root = str(Path(cache) if cache is not None else Path(out) / "srir_cache")
+        if replay is not None:
+            from seld.synth.replay import plan_replay
 
-        if measured:
-            raise ConfigError("--replay needs simulated rooms (it places sources anywhere); drop --measured")
-        plan = plan_replay(bank, config, seed, replay)
-    elif measured:
-        if len(config.formats) != 1:
-            raise ConfigError(f"measured responses hold one format; use --formats with one of them, not "
-                              f"{','.join(config.formats)}")
-        rooms = {}
-        for r, path in enumerate(measured, start=1):
-            room = MeasuredRoom(str(path), config.formats[0])
-            rooms[r] = (room, room.load(cache_root, bank.sample_rate, 0.0).positions)
-        plan = plan_dataset(bank, config, seed, measured=rooms)
-    else:
-        plan = plan_dataset(bank, config, seed)
-    writer = DatasetWriter(out, output_names(config), config.audio)
-    writer.write_manifest({
-        "generation": {"config": config.to_dict(), "seed": int(seed), "bank": _bank_fingerprint(bank),
-                       "replay": None if replay is None else Path(replay).name,
-                       "measured": [Path(m).name for m in measured or []]},
-        "layout": {"audio": {f: f"{f}/<name>.{config.audio}" for f in output_names(config)},
-                   "labels": "metadata/<name>.csv (dcase2024: frame,class,source,azi,ele,dist_cm)",
-                   "plans": "plans/<name>.json (the plan's room is rooms/room<room>.json)",
-                   "rooms": "rooms/room<N>.json: geometry, materials, the aimed and the measured T30 per octave "
-                            "band, EDT and direct-to-reverberant ratio",
-                   "classes": list(bank.classes.names),
-                   "sample_rate": bank.sample_rate},
-        "versions": package_versions(),
-    })
-    k, n = shard
-    mine = [s for i, s in enumerate(plan.scenes) if i % n == k - 1]
-    todo = [s for s in mine if not writer.is_done(s.name)]
-    room_json = {r: json.dumps(room.to_dict(), sort_keys=True) for r, room in plan.rooms.items()}
-    pos_json = {r: json.dumps(p.to_dict(), sort_keys=True) for r, p in plan.positions.items()}
-    needed = sorted({s.room for s in todo})
-    for r in needed:                           # measured rooms: converted once, here (their ambience too)
-        if isinstance(plan.rooms[r], MeasuredRoom):
-            plan.rooms[r].load(cache_root, bank.sample_rate, _ambience_seconds(config))
-    built = _build_rooms(plan, [r for r in needed if isinstance(plan.rooms[r], Room)], SrirCache(cache_root), config,
-                         bank.sample_rate, workers, progress)
-    for r in needed:
-        write_room_record(Path(out), r, plan, cache_root, config, bank.sample_rate)
-    config_json = json.dumps(config.to_dict())
-    scene_tasks = [(str(bank.root), str(out), cache_root, room_json[s.room], pos_json[s.room], config_json,
-                    s.to_dict()) for s in sorted(todo, key=lambda s: s.room)]      # a room's scenes together
-    for _ in run_tasks(scene_tasks, _scene_task, workers, "scenes", progress):
-        pass
+            if measured:
+                raise ConfigError("--replay needs simulated rooms (it places sources anywhere); drop --measured")
+            plan = plan_replay(bank, config, seed, replay)
+        elif measured:
+            if len(config.formats) != 1:
+                raise ConfigError(f"measured responses hold one format; use --formats with one of them, not "
+                                  f"{','.join(config.formats)}")
+            rooms = {}
+            for r, path in enumerate(measured, start=1):
+                room = MeasuredRoom(str(path), config.formats[0])
+                rooms[r] = (room, room.load(cache_root, bank.sample_rate, 0.0).positions)
+            plan = plan_dataset(bank, config, seed, measured=rooms)
+        else:
+            plan = plan_dataset(bank, config, seed)
+        writer = DatasetWriter(out, output_names(config), config.audio)
+        writer.write_manifest({
+            "generation": {"config": config.to_dict(), "seed": int(seed), "bank": _bank_fingerprint(bank),
+                           "replay": None if replay is None else Path(replay).name,
+                           "measured": [Path(m).name for m in measured or []]},
+            "layout": {"audio": {f: f"{f}/<name>.{config.audio}" for f in output_names(config)},
+                       "labels": "metadata/<name>.csv (dcase2024: frame,class,source,azi,ele,dist_cm)",
+                       "plans": "plans/<name>.json (the plan's room is rooms/room<room>.json)",
+                       "rooms": "rooms/room<N>.json: geometry, materials, the aimed and the measured T30 per octave "
+                                "band, EDT and direct-to-reverberant ratio",
+                       "classes": list(bank.classes.names),
+                       "sample_rate": bank.sample_rate},
+            "versions": package_versions(),
+        })
+        k, n = shard
+        mine = [s for i, s in enumerate(plan.scenes) if i % n == k - 1]
+        todo = [s for s in mine if not writer.is_done(s.name)]
+        room_json = {r: json.dumps(room.to_dict(), sort_keys=True) for r, room in plan.rooms.items()}
+        pos_json = {r: json.dumps(p.to_dict(), sort_keys=True) for r, p in plan.positions.items()}
+        needed = sorted({s.room for s in todo})
+        for r in needed:                           # measured rooms: converted once, here (their ambience too)
+            if isinstance(plan.rooms[r], MeasuredRoom):
+                plan.rooms[r].load(cache_root, bank.sample_rate, _ambience_seconds(config))
+        pool = get_pool()
+        built = _build_rooms(plan, [r for r in needed if isinstance(plan.rooms[r], Room)], SrirCache(cache_root),
+                             config, bank.sample_rate, workers, progress, pool)
+        for r in needed:
+            write_room_record(Path(out), r, plan, cache_root, config, bank.sample_rate)
+        config_json = json.dumps(config.to_dict())
+        scene_tasks = [(str(bank.root), str(out), cache_root, room_json[s.room], pos_json[s.room], config_json,
+                        s.to_dict()) for s in sorted(todo, key=lambda s: s.room)]      # a room's scenes together
+        for _ in run_tasks(scene_tasks, _scene_task, workers, "scenes", progress, pool):
+            pass
     return {"scenes": len(plan.scenes), "in_shard": len(mine), "skipped": len(mine) - len(todo),
             "rendered": len(todo), "rooms_built": built, "seconds": time.perf_counter() - start, "out": str(out)}
 
