@@ -1,4 +1,4 @@
-"""Events made of real single hits: footsteps, hand claps, knocks, drum grooves and guitar strumming.
+"""Events made of real single hits: footsteps, hand claps, knocks, bells, phone rings, drum grooves, strums.
 
 Packages hold single footsteps, claps or drum strokes, not the events a SELD model hears (a person walking
 past, a round of clapping, knocking on a door, someone playing). These rhythms place copies of recorded hits
@@ -15,7 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["RHYTHMS", "load_hit", "sequence", "footsteps", "claps", "knocks", "drums", "strums"]
+__all__ = ["RHYTHMS", "load_hit", "sequence", "footsteps", "claps", "knocks", "rings", "phone", "drums",
+           "strums"]
 
 Onsets = list[tuple[float, int, float]]
 
@@ -77,14 +78,15 @@ def footsteps(rng: np.random.Generator, n_kinds: int) -> Onsets:
 
 
 def claps(rng: np.random.Generator, n_kinds: int) -> Onsets:
-    """One to four people clapping 2-6 times a second for 1-5 s (6 % jitter, each a little out of step)."""
+    """One to four people clapping 2-6 times a second for 1-5 s, at least 4 claps each (6 % jitter, each a little
+    out of step)."""
     seconds = rng.uniform(1.0, 5.0)
     out = []
     for _ in range(int(rng.choice([1, 1, 1, 2, 3, 4]))):
         rate = rng.uniform(2.0, 6.0)
         start = rng.uniform(0, 0.3)
         kind = int(rng.integers(n_kinds))
-        times = start + _jitter(rng, 1 / rate, max(int((seconds - start) * rate), 2), 0.06)
+        times = start + _jitter(rng, 1 / rate, max(int((seconds - start) * rate), 4), 0.06)
         out += [(float(t), kind, float(10 ** (rng.normal(0, 2) / 20))) for t in times]
     return out
 
@@ -100,6 +102,20 @@ def knocks(rng: np.random.Generator, n_kinds: int) -> Onsets:
         out += [(float(t), kind, float(g)) for t, g in zip(times, gains)]
         at = times[-1] + rng.uniform(0.8, 2.0)
     return out
+
+
+def rings(rng: np.random.Generator, n_kinds: int) -> Onsets:
+    """A bell struck one to four times, 0.3-1.5 s apart (a hand bell, a cowbell, a bicycle bell)."""
+    kind = int(rng.integers(n_kinds))
+    times = np.cumsum(np.r_[0.0, rng.uniform(0.3, 1.5, int(rng.integers(0, 4)))])
+    return [(float(t), kind, float(10 ** (rng.normal(0, 1.5) / 20))) for t in times]
+
+
+def phone(rng: np.random.Generator, n_kinds: int) -> Onsets:
+    """A telephone ringing one to three times: the whole recorded ring, again every 3-6 s (its cadence)."""
+    kind = int(rng.integers(n_kinds))
+    times = np.arange(int(rng.integers(1, 4))) * rng.uniform(3.0, 6.0)
+    return [(float(t), kind, 1.0) for t in times]
 
 
 def drums(rng: np.random.Generator, n_kinds: int) -> Onsets:
@@ -133,5 +149,5 @@ def strums(rng: np.random.Generator, n_kinds: int) -> Onsets:
 
 #: rhythm name -> onset maker
 RHYTHMS: dict[str, Callable[[np.random.Generator, int], Onsets]] = {
-    "footsteps": footsteps, "claps": claps, "knocks": knocks, "drums": drums, "strums": strums,
+    "footsteps": footsteps, "claps": claps, "knocks": knocks, "rings": rings, "phone": phone, "drums": drums, "strums": strums,
 }

@@ -218,16 +218,14 @@ RECIPES: dict[str, tuple[Real | Hits | Generated, ...]] = {
         Real("libreoffice-common", (f"{_LO}applause.wav",)),
         Real("foobillardplus-data", ("usr/share/games/foobillardplus/data/applause.wav",)),
         Real("frozen-bubble-data", ("usr/share/games/frozen-bubble/snd/applause.ogg",)),
-        Real("freetennis-common", ("usr/share/sounds/freetennis-common/sfx/pubblico.wav",)),
         Hits("hydrogen-drumkits", (f"{_H2}Gimme A Hand 1.0/HandClap-*.wav", f"{_H2}Millo_MultiLayered2/clap_0*.flac",
                                    f"{_H2}Millo-Drums_v.1/clap_Dry_c.flac"), "claps"),
         Hits("hydrogen-data", (f"{_H2}GMRockKit/HandClap.wav",), "claps"),
         Hits("scratch", (f"{_SC}Percussion/HandClap.wav",), "claps"),
         Generated("procedural")),
-    "telephone": (
-        Real("linphone-common", ("usr/share/sounds/linphone/rings/oldphone-mono.wav",
-                                 "usr/share/sounds/linphone/toy-mono.wav")),
-        Real("xboard", (f"{_XB}phone.wav",)),
+    "telephone": (                      # a recorded ring, rung one to three times
+        Hits("linphone-common", ("usr/share/sounds/linphone/rings/oldphone-mono.wav",), "phone"),
+        Hits("xboard", (f"{_XB}phone.wav",), "phone"),
         Generated("procedural")),
     "laughter": (
         Real("scratch", (f"{_SC}Human/Laugh-*",)),
@@ -240,7 +238,6 @@ RECIPES: dict[str, tuple[Real | Hits | Generated, ...]] = {
         Real("minetest-mod-homedecor", (f"{_HD}homedecor_bathroom/sounds/homedecor_toilet_flush.ogg",
                                         f"{_HD}homedecor_gastronomy/sounds/toaster.ogg",
                                         f"{_HD}homedecor_trash_cans/sounds/homedecor_trash_all.ogg")),
-        Real("frozen-bubble-data", ("usr/share/games/frozen-bubble/snd/typewriter.ogg",)),
         Generated("procedural")),
     "footsteps": (
         Hits("ufoai-sound", tuple(f"{_UFO}footsteps/{m}*.ogg" for m in (
@@ -293,11 +290,12 @@ RECIPES: dict[str, tuple[Real | Hits | Generated, ...]] = {
         Generated("procedural")),
     "bell": (
         Real("scratch", (f"{_SC}Effects/BellToll.wav", f"{_SC}Percussion/Gong.wav")),
-        Real("libreoffice-common", (f"{_LO}kling.wav", f"{_LO}gong.wav")),
-        Real("xboard", (f"{_XB}ding1.wav", f"{_XB}gong.wav")),
-        Real("hydrogen-drumkits", (f"{_H2}Gimme A Hand 1.0/Cowbell-*.wav", f"{_H2}The Black Pearl 1.0/Cowbell-*.wav",
-                                   f"{_H2}circAfrique v4/*Bell*.wav")),
-        Real("hydrogen-data", (f"{_H2}GMRockKit/Cowbell-*.wav",)),
+        Real("libreoffice-common", (f"{_LO}gong.wav",)),
+        Real("xboard", (f"{_XB}gong.wav",)),
+        Hits("hydrogen-drumkits", (f"{_H2}Gimme A Hand 1.0/Cowbell-*.wav", f"{_H2}The Black Pearl 1.0/Cowbell-*.wav"),
+             "rings"),
+        Hits("hydrogen-drumkits", (f"{_H2}circAfrique v4/*Bell*.wav",), "rings", licence="CC-BY-SA-3.0"),
+        Hits("hydrogen-data", (f"{_H2}GMRockKit/Cowbell-*.wav",), "rings"),
         Generated("midi-bell"), Generated("procedural")),
     "knock": (
         Hits("xboard", (f"{_XB}woodthunk.wav",), "knocks"),
@@ -305,8 +303,14 @@ RECIPES: dict[str, tuple[Real | Hits | Generated, ...]] = {
         Generated("procedural")),
 }
 
-#: sources left out after looking at their spectrograms (path pattern -> why)
-DROPPED: dict[str, str] = {}
+#: sources left out after looking at their spectrograms (path pattern -> why); never matched by a recipe
+DROPPED: dict[str, str] = {
+    "*/linphone/toy-mono.wav": "telephone: a toy ringtone melody (music), not a phone ringing",
+    "*/gallery/sounds/kling.wav": "bell: clean partials with vibrato, synthetic",
+    "*/xboard/sounds/ding1.wav": "bell: a 0.2 s synthetic beep",
+    "*/freetennis-common/sfx/pubblico.wav": "clapping: crowd murmur, no claps",
+    "*/homedecor_electrical/sounds/homedecor_doorbell.ogg": "bell: clean synthetic tones (reference measurements)",
+}
 
 
 def ensure_packages(names: list[str], install: bool) -> list[str]:
@@ -568,7 +572,8 @@ def build_offline_bank(out: str | Path, settings: BankSettings = BankSettings(),
                           progress=progress,
                           extra={"offline": {"seed": seed, "per_class": per_class, "cache": str(cache),
                                              "packages": {p: SOUND_PACKAGES[p].licence for p in sorted(roots)},
-                                             "generated_share": GENERATED_SHARE, "min_recordings": MIN_RECORDINGS},
+                                             "generated_share": GENERATED_SHARE, "min_recordings": MIN_RECORDINGS,
+                                             "dropped": DROPPED},
                                  "missing": notes})
     finally:
         shutil.rmtree(work, ignore_errors=True)
