@@ -102,10 +102,13 @@ def bank() -> None:
 @click.option("--download/--no-download", default=True, show_default=True,
               help="--offline: fetch missing packages with apt-get download (else use only those in the cache).")
 @click.option("--large", is_flag=True, help="--offline: also use packages over 1 GB (0ad-data, 1.4 GB).")
+@click.option("--fill-to", default=40, show_default=True, type=click.IntRange(0, 100000),
+              help="--offline: a class with fewer real recordings is filled up to this many with generated ones "
+                   "(else generated ones are at most a third of a class).")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="--offline: seed of the generated material.")
 @click.pass_context
 def build(ctx, source, offline, out, classes, sample_rate, test_fraction, min_len, max_len, level_db, top_db,
-          workers, overwrite, install, per_class, cache, download, large, seed) -> None:
+          workers, overwrite, install, per_class, cache, download, large, fill_to, seed) -> None:
     """Build a sound bank from your clips (--from) or from offline material (--offline)."""
     from seld.synth.bank import BankSettings, build_bank, sources_from_csv, sources_from_dir
 
@@ -114,7 +117,7 @@ def build(ctx, source, offline, out, classes, sample_rate, test_fraction, min_le
     if offline:
         _only_with(ctx, ["classes"], "with --offline", "it builds the 13 STARSS23 classes")
     else:
-        _only_with(ctx, ["install", "per_class", "cache", "download", "large", "seed"], "without --offline",
+        _only_with(ctx, ["install", "per_class", "cache", "download", "large", "fill_to", "seed"], "without --offline",
                    "they set up the offline material")
     if min_len > max_len:
         raise ConfigError(f"--min-len {min_len:g} is longer than --max-len {max_len:g}")
@@ -127,7 +130,7 @@ def build(ctx, source, offline, out, classes, sample_rate, test_fraction, min_le
 
             result = build_offline_bank(out, settings, install=install, per_class=per_class, seed=seed,
                                         workers=workers, overwrite=overwrite, progress=progress, cache=cache,
-                                        download=download, large=large)
+                                        download=download, large=large, fill_to=fill_to)
         else:
             class_list, sources = (sources_from_dir(source, classes) if source.is_dir()
                                    else sources_from_csv(source, classes))

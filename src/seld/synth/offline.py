@@ -184,7 +184,7 @@ _GCA = "/gcompris/src/activities/"
 _0AD = "usr/share/games/0ad/mods/public/public.zip/audio/"
 _LO = "usr/lib/libreoffice/share/gallery/sounds/"
 _XB = "usr/share/games/xboard/sounds/"
-_ASTERISK_SKIP = ("*/silence/*",)
+_ASTERISK_SKIP = ("*/silence/*", "*beep*", "*-2tone.wav", "*/tt-monkeys.wav")   # tones and monkeys, not speech
 
 
 def _asterisk(package: str, voice: str) -> Real:
@@ -300,6 +300,7 @@ RECIPES: dict[str, tuple[Real | Hits | Generated, ...]] = {
     "knock": (
         Hits("xboard", (f"{_XB}woodthunk.wav",), "knocks"),
         Hits("hydrogen-drumkits", (f"{_H2}Gimme A Hand 1.0/CajonThumps-*.wav",), "knocks"),
+        Real("gcompris-qt-data", (f"{_GC}melody.rcc{_GCA}melody/resource/knock.wav",), licence="GPL-3"),
         Generated("procedural")),
 }
 
@@ -442,13 +443,13 @@ def _share(n: int, sizes: list[int]) -> list[int]:
     return take
 
 
-def _n_generated(per_class: int, n_real: int) -> int:
+def _n_generated(per_class: int, n_real: int, fill_to: int = MIN_RECORDINGS) -> int:
     """Generated recordings for a class with ``n_real`` real ones (see the module docstring)."""
     room = per_class - n_real
     if n_real == 0:
         return per_class
     share = int(np.ceil(n_real * GENERATED_SHARE / (1 - GENERATED_SHARE)))
-    return max(min(room, max(share, min(per_class, MIN_RECORDINGS) - n_real)), 0)
+    return max(min(room, max(share, min(per_class, fill_to) - n_real)), 0)
 
 
 def _fetch_all(names: list[str], cache: Path, download: bool, workers: int) -> tuple[dict[str, Path], list[str]]:
@@ -480,12 +481,14 @@ def build_offline_bank(out: str | Path, settings: BankSettings = BankSettings(),
                        per_class: int = 60, seed: int = 0, workers: int = 1, overwrite: bool = False,
                        progress: Callable[[int, int], None] | None = None,
                        classes: tuple[str, ...] | None = None, cache: str | Path | None = None,
-                       download: bool = True, large: bool = False) -> Bank:
+                       download: bool = True, large: bool = False, fill_to: int = MIN_RECORDINGS) -> Bank:
     """Build the STARSS23 bank offline (see the module docstring).
 
     ``classes`` limits it to some classes; ``cache`` is the package cache (default
     :func:`seld.synth.debian.default_cache`); ``download=False`` uses only packages already there; ``large``
-    also fetches the packages over 1 GB (0ad-data). ``per_class`` caps the recordings of a class.
+    also fetches the packages over 1 GB (0ad-data). ``per_class`` caps the recordings of a class; a class with
+    fewer than ``fill_to`` real recordings is filled up to that many with generated ones (0: generated ones are
+    never more than :data:`GENERATED_SHARE` of a class that has real ones).
     """
     out = Path(out)
     if (out / "manifest.csv").exists() and not overwrite:
@@ -554,7 +557,7 @@ def build_offline_bank(out: str | Path, settings: BankSettings = BankSettings(),
                 sources.append(SourceFile(str(path), c, licence, name=f"hits:{key}#{k:04d}", split=part))
         n_real = sum(picks) + n_seq
         makers = [r.kind for r in rs if isinstance(r, Generated) and not set(r.packages) & set(missing_tools)]
-        for k in range(_n_generated(per_class, n_real) if makers else 0):
+        for k in range(_n_generated(per_class, n_real, fill_to) if makers else 0):
             kind = makers[k % len(makers)]
             path = work / f"{c:02d}-gen-{k:04d}.flac"
             jobs.append((str(path), ("generated", name, kind, seed, c, k, settings.sample_rate)))
@@ -572,7 +575,7 @@ def build_offline_bank(out: str | Path, settings: BankSettings = BankSettings(),
                           progress=progress,
                           extra={"offline": {"seed": seed, "per_class": per_class, "cache": str(cache),
                                              "packages": {p: SOUND_PACKAGES[p].licence for p in sorted(roots)},
-                                             "generated_share": GENERATED_SHARE, "min_recordings": MIN_RECORDINGS,
+                                             "generated_share": GENERATED_SHARE, "fill_to": fill_to,
                                              "dropped": DROPPED},
                                  "missing": notes})
     finally:
