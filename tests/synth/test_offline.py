@@ -16,9 +16,10 @@ import scipy.signal
 import soundfile as sf
 from click.testing import CliRunner
 
+from seld.errors import ConfigError
 from seld.synth import debian, midi, offline, procedural
 from seld.synth.bank import BankSettings
-from seld.synth.cli import info
+from seld.synth.cli import build, info
 
 FS = 24000
 
@@ -159,9 +160,9 @@ def test_real_recordings_come_first_with_their_package_path_and_licence(tmp_path
     does not allow shipping a model is left out and said so."""
     cache = tmp_path / "cache"
     steps = "usr/share/games/ufoai/base/0snd.pk3/sound/footsteps/"
+    floors = ("carpet", "wood", "gravel", "snow")
     fake_package(cache, "ufoai-sound", {f"{steps}{floor}{k}.ogg": (0.15, 100 + 40 * i + k)
-                                        for i, floor in enumerate(("carpet", "wood", "gravel", "snow")) for k in (1, 2)},
-                 noise=True)
+                                        for i, floor in enumerate(floors) for k in (1, 2)}, noise=True)
     laughs = "usr/share/scratch/Media/Sounds/Human/"
     fake_package(cache, "scratch", {f"{laughs}Laugh-female.wav": (1.5, 300), f"{laughs}Laugh-male1.wav": (1.2, 150),
                                     "usr/share/scratch/Media/Sounds/Human/Footsteps-1.wav": (2.0, 80)})
@@ -215,3 +216,20 @@ def test_every_recipe_names_a_known_package_with_an_allowed_licence():
             if not isinstance(r, offline.Generated):
                 assert r.package in offline.SOUND_PACKAGES, (name, r.package)
                 assert offline.licence_allowed(r.licence or offline.SOUND_PACKAGES[r.package].licence), (name, r)
+
+
+def test_the_command_builds_from_the_cache_only_and_refuses_offline_options_without_offline(tmp_path):
+    """``--no-download --cache DIR`` reads only what the cache holds; the other classes are generated and the
+    table of real and generated clips is printed."""
+    cache = tmp_path / "cache"
+    fake_package(cache, "scratch", {"usr/share/scratch/Media/Sounds/Human/Laugh-female.wav": (1.5, 300)})
+    result = CliRunner().invoke(build, ["--offline", "--no-download", "--cache", str(cache), "--per-class", "1",
+                                        "--fill-to", "0", "--out", str(tmp_path / "bank")])
+    assert result.exit_code == 0, result.output
+    laughter = next(line for line in result.output.splitlines() if line.startswith("laughter") and "%" not in line
+                    and len(line.split()) == 8)
+    assert laughter.split()[1:4] == ["1", "0", "0"]                  # one real clip, nothing generated
+    assert "tuxpaint-stamps-default is not in the cache" in result.output
+    refused = CliRunner().invoke(build, ["--from", str(tmp_path), "--cache", str(cache), "--out", str(tmp_path / "b")])
+    assert isinstance(refused.exception, ConfigError) and "--cache has no effect without --offline" in str(
+        refused.exception)

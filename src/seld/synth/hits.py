@@ -149,5 +149,6 @@ def strums(rng: np.random.Generator, n_kinds: int) -> Onsets:
 
 #: rhythm name -> onset maker
 RHYTHMS: dict[str, Callable[[np.random.Generator, int], Onsets]] = {
-    "footsteps": footsteps, "claps": claps, "knocks": knocks, "rings": rings, "phone": phone, "drums": drums, "strums": strums,
+    "footsteps": footsteps, "claps": claps, "knocks": knocks, "rings": rings, "phone": phone, "drums": drums,
+    "strums": strums,
 }
