@@ -247,6 +247,7 @@ RECIPES: dict[str, tuple[Real | Hits | Generated, ...]] = {
              exclude=("*water*",)),
         Real("scratch", (f"{_SC}Human/Footsteps-*",)),
         Hits("0ad-data", (f"{_0AD}actor/singlesteps/fs_*.ogg",), "footsteps"),
+        Real("0ad-data", (f"{_0AD}actor/human/movement/hstep_*.ogg",)),      # recorded walking and running
         Generated("procedural")),
     "door": (
         Real("ufoai-sound", (f"{_UFO}doors/*.ogg",)),
@@ -422,7 +423,7 @@ def _files(root: Path, recipe: Real | Hits) -> list[str]:
     found = {str(p.relative_to(root)) for pattern in recipe.patterns for p in root.glob(pattern)
              if p.is_file() and p.suffix.lower() in debian.AUDIO}
     skip = recipe.exclude + tuple(DROPPED)
-    return sorted(f for f in found if not any(Path(f).match(x) or Path("/" + f).match(x) for x in skip))
+    return sorted(f for f in found if not any(Path(f).match(x) for x in skip))
 
 
 def _share(n: int, sizes: list[int]) -> list[int]:
