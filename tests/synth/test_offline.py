@@ -157,7 +157,7 @@ def fake_package(cache: Path, name: str, files: dict[str, tuple[float, float]], 
 def test_real_recordings_come_first_with_their_package_path_and_licence(tmp_path, monkeypatch):
     """Footsteps are sequences of the packaged steps, split by take (no take in both splits); laughter takes
     the two recordings, and generated laughs fill the class up to MIN_RECORDINGS; a recipe whose licence
-    does not allow shipping a model is left out and said so."""
+    does not allow shipping a model is left out and said so, and so is a recording another class has taken."""
     cache = tmp_path / "cache"
     steps = "usr/share/games/ufoai/base/0snd.pk3/sound/footsteps/"
     floors = ("carpet", "wood", "gravel", "snow")
@@ -168,6 +168,7 @@ def test_real_recordings_come_first_with_their_package_path_and_licence(tmp_path
                                     "usr/share/scratch/Media/Sounds/Human/Footsteps-1.wav": (2.0, 80)})
     recipes = dict(offline.RECIPES)
     recipes["laughter"] += (offline.Real("scratch", (f"{laughs}Footsteps-*",), licence="CC-BY-NC-4.0"),)
+    recipes["footsteps"] += (offline.Real("scratch", (f"{laughs}Laugh-*",)),)     # taken by laughter already
     monkeypatch.setattr(offline, "RECIPES", recipes)
     settings = BankSettings(sample_rate=16000, test_fraction=0.25)
     bank = offline.build_offline_bank(tmp_path / "bank", settings, per_class=12, classes=("footsteps", "laughter"),
@@ -178,6 +179,8 @@ def test_real_recordings_come_first_with_their_package_path_and_licence(tmp_path
     assert {c.licence for c in by_class["laughter"] if c.source.startswith("scratch:")} == {"CC-BY-SA-3.0"}
     assert len(by_class["laughter"]) == 12          # 2 real + 10 generated (fewer than MIN_RECORDINGS real)
     assert "licence 'CC-BY-NC-4.0' does not allow" in "\n".join(bank.meta["missing"])
+    assert "class footsteps: 2 file(s) of scratch left out, already used for laughter" in "\n".join(
+        bank.meta["missing"])
 
     sequences = [c for c in by_class["footsteps"] if c.source.startswith("hits:ufoai-sound:")]
     assert len(sequences) >= 10 and {c.licence for c in sequences} == {"CC-BY-SA-3.0 AND GPL-2+"}

@@ -184,6 +184,9 @@ _GCA = "/gcompris/src/activities/"
 _0AD = "usr/share/games/0ad/mods/public/public.zip/audio/"
 _LO = "usr/lib/libreoffice/share/gallery/sounds/"
 _XB = "usr/share/games/xboard/sounds/"
+#: kit pieces that are events of other classes (claps, bells), kept out of the drum grooves: a recording
+#: belongs to one class only
+_NOT_GROOVE = ("*clap*", "*Clap*", "*bell*", "*Bell*")
 _ASTERISK_SKIP = ("*/silence/*", "*beep*", "*-2tone.wav", "*/tt-monkeys.wav")   # tones and monkeys, not speech
 
 
@@ -270,11 +273,12 @@ RECIPES: dict[str, tuple[Real | Hits | Generated, ...]] = {
         Hits("hydrogen-drumkits", tuple(f"{_H2}{kit}/*.{ext}" for kit in (
             "The Black Pearl 1.0", "ColomboAcousticDrumkit", "Millo_MultiLayered2", "Millo_MultiLayered3",
             "Millo-Drums_v.1", "ForzeeStereo") for ext in ("wav", "flac")), "drums", group="folder",
-             exclude=("*emptySample*", "*clap*", "*Clap*")),
-        Hits("hydrogen-drumkits", (f"{_H2}circAfrique v4/*.wav",), "drums", group="folder", licence="CC-BY-SA-3.0"),
+             exclude=("*emptySample*", *_NOT_GROOVE)),
+        Hits("hydrogen-drumkits", (f"{_H2}circAfrique v4/*.wav",), "drums", group="folder", licence="CC-BY-SA-3.0",
+             exclude=_NOT_GROOVE),
         Hits("hydrogen-drumkits", (f"{_H2}BJA_Pacific/*.aiff",), "drums", group="folder",
              licence="CC-BY-SA-3.0"),
-        Hits("hydrogen-data", (f"{_H2}GMRockKit/*.wav",), "drums", group="folder", exclude=("*HandClap*",)),
+        Hits("hydrogen-data", (f"{_H2}GMRockKit/*.wav",), "drums", group="folder", exclude=_NOT_GROOVE),
         Real("gcompris-qt-data", (f"{_GC}instruments.rcc{_GCA}instruments/resource/*.ogg",),
              exclude=("*drum_kit*",)),
         Real("scratch", (f"{_SC}Instruments/*",)),
@@ -498,7 +502,7 @@ def build_offline_bank(out: str | Path, settings: BankSettings = BankSettings(),
         raise InputError(out, "already holds a bank", "choose another --out or pass --overwrite")
     cache = Path(cache) if cache is not None else debian.default_cache()
     class_list = get_classes("starss23")
-    wanted = [class_list.index(c) for c in classes] if classes else list(range(len(class_list)))
+    wanted = sorted({class_list.index(c) for c in classes}) if classes else list(range(len(class_list)))
     recipes = {c: RECIPES[class_list[c]] for c in wanted}
     tools = sorted({p for rs in recipes.values() for r in rs if isinstance(r, Generated) for p in r.packages})
     missing_tools = ensure_packages(tools, install)
@@ -513,6 +517,7 @@ def build_offline_bank(out: str | Path, settings: BankSettings = BankSettings(),
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     sources, jobs, hit_files = [], [], {}
+    owner: dict[str, str] = {}             # package:path -> the class that took it (a recording has one label)
     for c, rs in recipes.items():
         name = class_list[c]
         rng = np.random.default_rng([seed, 1000 + c])
@@ -526,6 +531,11 @@ def build_offline_bank(out: str | Path, settings: BankSettings = BankSettings(),
                              "allow shipping a model trained on it")
                 continue
             files = _files(roots[r.package], r)
+            taken = [f for f in files if owner.setdefault(f"{r.package}:{f}", name) != name]
+            if taken:
+                notes.append(f"class {name}: {len(taken)} file(s) of {r.package} left out, already used for "
+                             f"{owner[f'{r.package}:{taken[0]}']} (e.g. {taken[0]})")
+                files = [f for f in files if f not in taken]
             if not files:
                 notes.append(f"class {name}: nothing matches {r.package}:{r.patterns[0]}")
                 continue
