@@ -11,6 +11,10 @@ told not to return memory between calls (DESIGN.md), as in the other benchmarks.
 
     python benchmarks/infer_speed.py                                  # crnn and htsat, 1 and 2 threads
     python benchmarks/infer_speed.py --models htsat --threads 2 --repeats 5 --out results/infer.json
+    python benchmarks/infer_speed.py --models default --threads 1     # the built-in default model's weights
+
+A built-in model name (``default``) times the shipped checkpoint with its own task; it also reports the
+real-time factor with the decoding to events included (``with_decoding``).
 """
 
 from __future__ import annotations
@@ -64,14 +68,19 @@ def prepare(name: str, folder: Path) -> dict:
     from seld.models import create_model, save_checkpoint
     from seld.system import load_system
 
+    from seld.infer.models import BUILTIN_MODELS, resolve_model
+
     torch.manual_seed(0)
-    ckpt = save_checkpoint(create_model(name, method="maccdoa", num_classes=NUM_CLASSES), folder / f"{name}.ckpt",
-                           task=_task(name))
+    if name in BUILTIN_MODELS:
+        ckpt = resolve_model(name)
+    else:
+        ckpt = save_checkpoint(create_model(name, method="maccdoa", num_classes=NUM_CLASSES),
+                               folder / f"{name}.ckpt", task=_task(name))
     start = time.perf_counter()
     report = export_onnx(ckpt, folder / f"{name}.onnx")
     export_s = time.perf_counter() - start
     system = load_system(ckpt)
-    n = _task(name).chunk_samples
+    n = int(CLIP_SECONDS * system.task.sample_rate)
     feats = system.frontend(torch.zeros(1, 4, n))
     net_path = folder / f"{name}.net.onnx"
     with torch.no_grad():
@@ -88,17 +97,17 @@ def measure(backend: str, files: dict, threads: int, repeats: int) -> dict:
     """Time one model with one backend in this process (the worker side)."""
     import numpy as np
 
+    from seld.system import load_system
+
     rng = np.random.default_rng(0)
-    task = _task("")
-    audio = (0.1 * rng.standard_normal((1, 4, task.chunk_samples))).astype(np.float32)
+    task = load_system(files["checkpoint"]).task
+    audio = (0.1 * rng.standard_normal((1, 4, int(CLIP_SECONDS * task.sample_rate)))).astype(np.float32)
     stream_audio = (0.1 * rng.standard_normal((4, int(STREAM_SECONDS * task.sample_rate)))).astype(np.float32)
     if backend == "torch":
         import torch
 
-        from seld.system import load_system
-
         torch.set_num_threads(threads)
-        system = load_system(files["checkpoint"])
+        system = load_system(files["checkpoint"]).eval()
         x = torch.from_numpy(audio)
         with torch.inference_mode():
             feats = system.frontend(x)
@@ -115,6 +124,10 @@ def measure(backend: str, files: dict, threads: int, repeats: int) -> dict:
             with torch.inference_mode():
                 system(x)
 
+        def full():
+            with torch.inference_mode():
+                system.decode(system(x))
+
         runner = system
     else:
         import onnxruntime as ort
@@ -127,8 +140,6 @@ def measure(backend: str, files: dict, threads: int, repeats: int) -> dict:
         net = ort.InferenceSession(files["onnx_network"], options, providers=["CPUExecutionProvider"])
         import torch  # only to compute the network's input once, outside the timings
 
-        from seld.system import load_system
-
         with torch.inference_mode():
             feats = load_system(files["checkpoint"]).frontend(torch.from_numpy(audio)).numpy()
 
@@ -138,11 +149,14 @@ def measure(backend: str, files: dict, threads: int, repeats: int) -> dict:
         def both():
             runner(audio)
 
+        full = None
+
         frontend = None
     base = _rss_mib()
     t_net = timed(network, repeats)
     t_both = timed(both, repeats)
     t_front = timed(frontend, repeats) if frontend is not None else None
+    t_full = timed(full, repeats) if full is not None else None
     peak = _rss_mib()
 
     from seld.infer.stream import StreamInference
@@ -158,6 +172,8 @@ def measure(backend: str, files: dict, threads: int, repeats: int) -> dict:
     plan = stream.plan
     med = statistics.median
     rtf = {"network": med(t_net) / CLIP_SECONDS, "front_end_and_network": med(t_both) / CLIP_SECONDS}
+    if t_full is not None:
+        rtf["with_decoding"] = med(t_full) / CLIP_SECONDS
     if t_front is not None:
         rtf["front_end"] = med(t_front) / CLIP_SECONDS
     else:  # ONNX: one graph; the front end's share is the difference

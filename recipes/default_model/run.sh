@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the built-in default model (src/seld/pretrained/default.ckpt) from scratch, and its held-out scores.
 #
-#   recipes/default_model.sh [WORK]          # WORK defaults to data/default-model
+#   recipes/default_model/run.sh [WORK]      # WORK defaults to data/default-model
 #
 # Every step resumes: re-run the same command after an interruption (the bank and the datasets are skipped or
 # completed, training continues from WORK/run/checkpoints/last.ckpt). Steps:
@@ -12,8 +12,10 @@
 #   4. `seld train experiment=default` (a CRNN; about 4 minutes per epoch on 2 CPU cores, 40 epochs)
 #   5. inference and DCASE2023 scores (overall and per class) on both held-out sets
 # Set WORKERS (default 2) for the bank and the synthesis; extra `seld train` overrides go in TRAIN_ARGS.
+# RESUME_FROM=recipes/default_model/last.ckpt continues the shipped run (the Lightning checkpoint it stopped at,
+# optimizer state included) instead of starting from scratch, when WORK/run has no checkpoint of its own.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 WORK=${1:-data/default-model}
 WORKERS=${WORKERS:-2}
 mkdir -p "$WORK"
@@ -27,6 +29,9 @@ cp -r tests/assets/starss22_metadata_dev/dev-test-sony tests/assets/starss22_met
 seld synth --bank "$WORK/bank" --out "$WORK/replay" --replay "$WORK/starss22-fold4" --preset default \
   --formats foa --workers "$WORKERS" --seed 1
 
+if [ -n "${RESUME_FROM:-}" ] && [ ! -f "$WORK/run/checkpoints/last.ckpt" ]; then
+  mkdir -p "$WORK/run/checkpoints" && cp "$RESUME_FROM" "$WORK/run/checkpoints/last.ckpt"
+fi
 # shellcheck disable=SC2086  # TRAIN_ARGS: one word per override
 seld train experiment=default data.root="$WORK/synth" out_dir="$WORK/run" ${TRAIN_ARGS:-}
 
