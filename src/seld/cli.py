@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "finetune": ("seld.train.cli:finetune", "Fine-tune a checkpoint on another dataset (new head, AdapterBit, LoRA)."),
     "infer": ("seld.infer.cli:infer", "Run a trained SELD model on recordings (CSV, JSON, plots, HTML)."),
     "export": ("seld.export.cli:export", "Export a checkpoint to ONNX (network and front end)."),
+    "calibrate": ("seld.infer.cli:calibrate", "Tune per-class detection thresholds on labelled recordings."),
 }
 
 

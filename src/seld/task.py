@@ -41,6 +41,8 @@ class TaskSpec:
         method: output method (:func:`seld.methods.get_method`), e.g. ``maccdoa``.
         method_options: its options, e.g. ``{"distance": True}``.
         chunk_seconds: length of the audio chunks the network was trained on (inference windows).
+        thresholds: detection threshold of each class, tuned on labelled recordings (``seld calibrate``);
+            ``None``: 0.5 for every class. Inference uses them unless it is given thresholds.
     """
 
     classes: tuple[str, ...]
@@ -54,6 +56,7 @@ class TaskSpec:
     method: str = "maccdoa"
     method_options: dict = field(default_factory=dict)
     chunk_seconds: float = 10.0
+    thresholds: tuple[float, ...] | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "classes", tuple(str(c) for c in self.classes))
@@ -77,6 +80,15 @@ class TaskSpec:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
                 raise ConfigError(f"task {name} must be a positive number, not {value!r}")
+        if self.thresholds is not None:
+            try:
+                thr = tuple(float(t) for t in self.thresholds)
+            except (TypeError, ValueError):
+                raise ConfigError(f"task thresholds must be numbers, not {self.thresholds!r}") from None
+            if len(thr) != len(self.classes) or not all(0 < t <= 1 for t in thr):
+                raise ConfigError(f"task thresholds: need one value in (0, 1] per class ({len(self.classes)}), "
+                                  f"got {list(thr)}")
+            object.__setattr__(self, "thresholds", thr)
         if "sample_rate" in self.frontend_options:
             raise ConfigError("set the sample rate of the task, not of its front end (frontend_options)")
 
@@ -130,6 +142,8 @@ class TaskSpec:
         and YAML."""
         out = asdict(self)
         out["classes"] = list(self.classes)
+        if self.thresholds is not None:
+            out["thresholds"] = list(self.thresholds)
         return out
 
     @classmethod
@@ -156,4 +170,4 @@ class TaskSpec:
         opts = "".join(f", {k}={v}" for k, v in self.method_options.items())
         return (f"{self.array.upper()} {self.channels} ch ({self.channel_convention}) at {self.sample_rate} Hz -> "
                 f"{self.frontend} -> {self.method}{opts}, {self.num_classes} classes, {self.label_frame * 1000:g} ms "
-                f"frames, {self.chunk_seconds:g} s chunks")
+                f"frames, {self.chunk_seconds:g} s chunks" + (", tuned thresholds" if self.thresholds else ""))

@@ -108,3 +108,24 @@ def intensity_oracle(chunk: float = 2.0) -> SeldSystem:
     """:class:`IntensityOracle` as a system of an ACCDOA task."""
     task = TaskSpec(classes=CLASSES, method="accdoa", chunk_seconds=chunk)
     return SeldSystem(task, IntensityOracle()).eval()
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory):
+    """Three FOA recordings of a 1-s tone (each from its own direction) in quiet noise."""
+    folder = tmp_path_factory.mktemp("recs")
+    for i, (azi, ele) in enumerate(((30, 10), (-100, -20), (170, 40))):
+        audio = noise_foa(3.0 + i, seed=20 + i, level=0.02)
+        audio[:, SR:2 * SR] += plane_wave_foa(tone(1.0, 500 * (i + 1)), azi, ele)
+        write_wav(folder / f"rec{i}.wav", audio)
+    return folder
+
+
+def run_seld(args, capsys) -> tuple[int, str, str]:
+    """``(exit code, stdout, stderr)`` of the `seld` command run in this process."""
+    from seld.cli import main
+
+    with pytest.raises(SystemExit) as code:
+        main(args)
+    out = capsys.readouterr()
+    return code.value.code, out.out, out.err

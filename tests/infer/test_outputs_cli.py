@@ -11,9 +11,8 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import CLASSES, SR, make_system, noise_foa, plane_wave_foa, tone, write_wav
+from conftest import CLASSES, SR, make_system, noise_foa, plane_wave_foa, run_seld, tone, write_wav
 
-from seld.cli import main
 from seld.errors import ConfigError, FormatError, InputError, SeldError
 from seld.formats import read_predictions, write_labels
 from seld.infer import (BUILTIN_MODELS, events_to_json, expand_inputs, infer_file, load_model, resolve_model,
@@ -23,26 +22,9 @@ from seld.models.checkpoints import save_checkpoint
 THR = "0.2"
 
 
-@pytest.fixture(scope="module")
-def recordings(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("recs")
-    for i, (azi, ele) in enumerate(((30, 10), (-100, -20), (170, 40))):
-        audio = noise_foa(3.0 + i, seed=20 + i, level=0.02)
-        audio[:, SR:2 * SR] += plane_wave_foa(tone(1.0, 500 * (i + 1)), azi, ele)
-        write_wav(folder / f"rec{i}.wav", audio)
-    return folder
-
-
-def _run(args, capsys):
-    with pytest.raises(SystemExit) as code:
-        main(args)
-    out = capsys.readouterr()
-    return code.value.code, out.out, out.err
-
-
 def test_csv_and_json_outputs_read_back(system, checkpoint, recordings, tmp_path, capsys):
     out = tmp_path / "out"
-    code, stdout, _ = _run(["infer", str(recordings), "--model", str(checkpoint), "--out", str(out), "--csv",
+    code, stdout, _ = run_seld(["infer", str(recordings), "--model", str(checkpoint), "--out", str(out), "--csv",
                             "--json", "--threshold", THR], capsys)
     assert code == 0
     summary = json.loads(stdout)
@@ -91,7 +73,7 @@ def test_labels_give_scores(system, checkpoint, recordings, tmp_path, capsys):
         ref = pred.select(pred.frame >= 10) if i == 0 else pred         # file 0: its first second is missed
         write_labels(labels / f"rec{i}.csv", ref.sorted(), "dcase2022")
     out = tmp_path / "out"
-    code, stdout, guide = _run(["infer", str(recordings / "rec*.wav"), "--model", str(checkpoint), "--out",
+    code, stdout, guide = run_seld(["infer", str(recordings / "rec*.wav"), "--model", str(checkpoint), "--out",
                                 str(out), "--labels", str(labels), "--threshold", THR], capsys)
     assert code == 0
     summary = json.loads(stdout)
@@ -108,7 +90,7 @@ def test_labels_give_scores(system, checkpoint, recordings, tmp_path, capsys):
     assert stored["overall"] == summary["scores"] and set(stored["files"]) == {"rec0", "rec1", "rec2"}
     # a recording without its label file
     (labels / "rec2.csv").unlink()
-    code, _, err = _run(["infer", str(recordings), "--model", str(checkpoint), "--labels", str(labels), "--out",
+    code, _, err = run_seld(["infer", str(recordings), "--model", str(checkpoint), "--labels", str(labels), "--out",
                          str(out)], capsys)
     assert code == 2 and "rec2.csv: no label file for this recording" in err
 
@@ -116,7 +98,7 @@ def test_labels_give_scores(system, checkpoint, recordings, tmp_path, capsys):
 def test_stream_cli_to_file_and_stdout(system, checkpoint, recordings, tmp_path, capsys):
     expected = infer_file(system, recordings / "rec1.wav", thresholds=0.2)
     out = tmp_path / "s"
-    code, stdout, _ = _run(["infer", "--stream", str(recordings / "rec1.wav"), "--model", str(checkpoint), "--out",
+    code, stdout, _ = run_seld(["infer", "--stream", str(recordings / "rec1.wav"), "--model", str(checkpoint), "--out",
                             str(out), "--json", "--csv", "--threshold", THR], capsys)
     assert code == 0 and json.loads(stdout)["files"][0]["events"] == len(expected)
     assert read_predictions(out / "rec1.csv", "polar", classes=3).equals(expected, atol=1e-6)
@@ -126,13 +108,13 @@ def test_stream_cli_to_file_and_stdout(system, checkpoint, recordings, tmp_path,
                                                                      for r in reference]
     assert np.allclose([r["azimuth"] for r in lines], [r["azimuth"] for r in reference], atol=2e-3)
     # rows to standard output, the summary to standard error
-    code, stdout, err = _run(["infer", "--stream", str(recordings / "rec1.wav"), "--model", str(checkpoint),
+    code, stdout, err = run_seld(["infer", "--stream", str(recordings / "rec1.wav"), "--model", str(checkpoint),
                               "--threshold", THR], capsys)
     assert code == 0
     (tmp_path / "stdout.csv").write_text(stdout)
     assert read_predictions(tmp_path / "stdout.csv", "polar", classes=3).equals(expected, atol=1e-6)
     assert json.loads(err.strip().splitlines()[-1])["files"][0]["events"] == len(expected)
-    code, _, err = _run(["infer", "--stream", str(recordings / "rec1.wav"), "--model", str(checkpoint), "--plot"],
+    code, _, err = run_seld(["infer", "--stream", str(recordings / "rec1.wav"), "--model", str(checkpoint), "--plot"],
                         capsys)
     assert code == 2 and "without --stream" in err
 
@@ -211,15 +193,15 @@ def test_bad_inputs_are_one_line_errors(system, checkpoint, tmp_path, capsys):
         ([str(tmp_path / "gone.wav")], str(checkpoint), "gone.wav: file not found"),
     ]
     for inputs, model, message in cases:
-        code, _, err = _run(["infer", *inputs, "--model", model, "--out", str(tmp_path / "o")], capsys)
+        code, _, err = run_seld(["infer", *inputs, "--model", model, "--out", str(tmp_path / "o")], capsys)
         lines = [line for line in err.splitlines() if line.startswith("error:")]
         assert code == 2 and len(lines) == 1 and message in lines[0], (message, err)
         assert "Traceback" not in err
     with pytest.raises(FormatError, match="no task description"):
         load_model(no_task)
-    code, _, err = _run(["infer", str(good), "--model", str(checkpoint), "--threshold", "1.5"], capsys)
+    code, _, err = run_seld(["infer", str(good), "--model", str(checkpoint), "--threshold", "1.5"], capsys)
     assert code == 2 and "--threshold 1.5 must lie in (0, 1]" in err
-    code, _, err = _run(["infer", str(good), "--model", str(checkpoint), "--chunk", "0.15"], capsys)
+    code, _, err = run_seld(["infer", str(good), "--model", str(checkpoint), "--chunk", "0.15"], capsys)
     assert code == 2 and "--chunk 0.15 s must be a positive whole number of label frames" in err
 
 

@@ -43,8 +43,10 @@ def _is_glob(text: str) -> bool:
 def expand_inputs(inputs, allow_stdin: bool = False) -> list[str]:
     """Audio files of ``inputs``: files as given, folders searched recursively for audio suffixes, glob
     patterns expanded (``**`` included); ``-`` is standard input where allowed. Order kept, duplicates dropped;
-    two files of the same name are refused (their outputs would collide)."""
+    two files of the same name are refused (their outputs would collide). One path may be given alone."""
     files: list[str] = []
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
     if not inputs:
         raise ConfigError("give at least one recording (a file, a folder or a glob pattern)")
     for item in inputs:
@@ -94,7 +96,7 @@ def _viz(name: str):
 
 def infer_paths(model, inputs, out_dir: str | Path = "predictions", *, csv: bool = True, json_out: bool = False,
                 plot: bool = False, html: bool = False, fmt: str | None = None, labels: str | Path | None = None,
-                thresholds=0.5, chunk: float | None = None, hop: float | None = None, tta: str | None = None,
+                thresholds=None, chunk: float | None = None, hop: float | None = None, tta: str | None = None,
                 channels: str | None = None, batch_size: int = 8, device: str = "cpu",
                 progress: Progress | None = None, model_name: str | None = None) -> dict:
     """Run ``model`` on every recording of ``inputs`` (:func:`expand_inputs`) and write the asked outputs into
@@ -160,7 +162,7 @@ def infer_paths(model, inputs, out_dir: str | Path = "predictions", *, csv: bool
 
 
 def stream_paths(model, inputs, out_dir: str | Path | None = None, *, csv: bool = True, json_out: bool = False,
-                 fmt: str | None = None, labels: str | Path | None = None, thresholds=0.5,
+                 fmt: str | None = None, labels: str | Path | None = None, thresholds=None,
                  chunk: float | None = None, hop: float | None = None, tta: str | None = None,
                  channels: str | None = None, device: str = "cpu", block_seconds: float = 0.1,
                  raw_rate: int | None = None, raw_channels: int | None = None, stdout=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -37,8 +38,9 @@ def _progress_bar():
 @click.option("--html", is_flag=True, help="Write a self-contained HTML page per recording (seld.viz).")
 @click.option("--tta", type=click.Choice(TTA_MODES), default=None,
               help="Test-time augmentation: acs = the 16 FOA rotations (8 MIC channel swaps), de-rotated and averaged.")
-@click.option("--threshold", default="0.5", metavar="X|FILE",
-              help="Detection threshold, or a file of per-class thresholds (JSON, or 'class,value' lines).")
+@click.option("--threshold", default=None, metavar="X|FILE",
+              help="Detection threshold, or a file of per-class thresholds (JSON, or 'class,value' lines) "
+                   "[default: the model's tuned thresholds (seld calibrate), else 0.5].")
 @click.option("--chunk", type=Finite(0, None, lo_open=True), default=None, metavar="SECONDS",
               help="Window length [default: the model's training chunk].")
 @click.option("--hop", type=Finite(0, None, lo_open=True), default=None, metavar="SECONDS",
@@ -122,3 +124,35 @@ def _guide(summary: dict) -> str:
                      f"{sc['ER']:.3f}, 1-F ({sc['F']:.3f}), LE/180 ({sc['LE']:.1f} deg), 1-LR ({sc['LR']:.3f}); "
                      f"lower is better, per class in {summary.get('scores_file', 'the JSON above')}")
     return "\n".join(lines)
+
+
+@click.command()
+@click.argument("checkpoint", type=click.Path(path_type=Path))
+@click.argument("audio", nargs=-1, required=True)
+@click.option("--labels", required=True, type=click.Path(path_type=Path),
+              help="Folder of DCASE label CSVs named after the recordings.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Checkpoint to write: the same network, its task carrying the tuned thresholds.")
+@click.option("--tta", type=click.Choice(TTA_MODES), default=None, help="Tune with this test-time augmentation.")
+@click.option("--batch-size", type=click.IntRange(1, 1024), default=8, show_default=True,
+              help="Network inputs per forward pass.")
+def calibrate(checkpoint, audio, labels, out, tta, batch_size):
+    """Tune one detection threshold per class on labelled recordings (validation data, not your test set) and
+    write a checkpoint that `seld infer` then decodes with; prints the scores before and after as JSON."""
+    from seld.infer.calibrate import calibrate_checkpoint
+
+    with contextlib.ExitStack() as stack:
+        bar: dict = {}
+
+        def progress(done: int, total: int, name: str) -> None:
+            if not bar:      # started once the inputs are checked: an error stays one line
+                bar["bar"] = stack.enter_context(_progress_bar())
+                bar["id"] = bar["bar"].add_task("network", total=total)
+            bar["bar"].update(bar["id"], completed=done, total=total, description=name or "thresholds")
+
+        report = calibrate_checkpoint(checkpoint, out, audio, labels, tta=tta, batch_size=batch_size,
+                                      progress=progress)
+    shown = {k: {m: v for m, v in report[k].items() if m != "per_class"} for k in ("before", "after")}
+    click.echo(json.dumps({**report, **shown}, indent=1))
+    click.echo(f"thresholds tuned on {report['files']} file(s): SELD {report['before']['SELD']:.3f} -> "
+               f"{report['after']['SELD']:.3f}; wrote {out}", err=True)

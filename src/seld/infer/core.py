@@ -38,7 +38,7 @@ from seld.task import TaskSpec
 
 __all__ = ["WindowPlan", "make_plan", "sounding_frames", "drop_silent", "OutputAccumulator", "WindowRunner",
            "network_output", "decode_output",
-           "infer_array", "infer_file", "load_thresholds", "TRACKWISE"]
+           "infer_array", "infer_file", "load_thresholds", "model_thresholds", "recording_output", "TRACKWISE"]
 
 logger = logging.getLogger(__name__)
 
@@ -238,8 +238,16 @@ def drop_silent(events: Events, sounding: np.ndarray, first_frame: int = 0) -> E
     return events if keep.all() else events.select(keep)
 
 
-def decode_output(runner: Runner, output, thresholds=0.5, first_frame: int = 0) -> Events:
-    """Events of an averaged output ``[T, ...]`` whose first frame is global frame ``first_frame``."""
+def model_thresholds(task) -> float | np.ndarray:
+    """The thresholds a model decodes with when none are given: its task's tuned ones, else 0.5."""
+    return 0.5 if task.thresholds is None else np.asarray(task.thresholds, np.float64)
+
+
+def decode_output(runner: Runner, output, thresholds=None, first_frame: int = 0) -> Events:
+    """Events of an averaged output ``[T, ...]`` whose first frame is global frame ``first_frame``
+    (``thresholds=None``: :func:`model_thresholds`)."""
+    if thresholds is None:
+        thresholds = model_thresholds(runner.task)
     batch = {k: v[None] for k, v in output.items()} if isinstance(output, dict) else output[None]
     events = runner.decode(batch, thresholds)[0]
     if first_frame:
@@ -327,14 +335,26 @@ def _check_threshold(value: float, what: str) -> None:
         raise ConfigError(f"{what} {value:g} must lie in (0, 1]")
 
 
-def infer_array(model, audio: np.ndarray, sample_rate: int, *, thresholds=0.5, chunk: float | None = None,
+def recording_output(runner: Runner, audio: np.ndarray, sample_rate: int, *, chunk: float | None = None,
+                     hop: float | None = None, tta: str | None = None, channels: str | None = None,
+                     batch_size: int = 8, where: str | Path | None = None):
+    """The averaged network output of a recording (before decoding), which label frames sound at all, and the
+    notes of the conversions done: ``(output, sounding, notes)`` (arguments: :func:`infer_array`)."""
+    prepared = prepare_audio(audio, sample_rate, runner.task, channels=channels, where=where)
+    output = network_output(runner, prepared.audio, chunk=chunk, hop=hop, tta=tta, batch_size=batch_size)
+    _, sounding = sounding_frames(prepared.audio, runner.task.label_hop)
+    return output, sounding, prepared.notes
+
+
+def infer_array(model, audio: np.ndarray, sample_rate: int, *, thresholds=None, chunk: float | None = None,
                 hop: float | None = None, tta: str | None = None, channels: str | None = None, batch_size: int = 8,
                 device: str = "cpu", where: str | Path | None = None) -> Events:
     """SELD events of a recording ``audio`` ``[C, N]`` at ``sample_rate`` Hz.
 
     Args:
         model: a :class:`~seld.system.SeldSystem`, a runner (:mod:`seld.infer.models`) or a model name/path.
-        thresholds: detection threshold, one value or one per class.
+        thresholds: detection threshold, one value or one per class (``None``: the model's,
+            :func:`model_thresholds`).
         chunk, hop: window length and hop in seconds (default: the task's chunk, half of it).
         tta: ``"acs"`` for the ACS test-time augmentation (:mod:`seld.infer.tta`).
         channels: the FOA convention of ``audio`` (``acn-sn3d`` by default, or ``fuma``).
@@ -346,14 +366,11 @@ def infer_array(model, audio: np.ndarray, sample_rate: int, *, thresholds=0.5, c
         ``sample_rate`` (of the input), ``notes`` (conversions done) and ``path`` when given.
     """
     runner = as_runner(model, device)
-    task = runner.task
-    prepared = prepare_audio(audio, sample_rate, task, channels=channels, where=where)
-    output = network_output(runner, prepared.audio, chunk=chunk, hop=hop, tta=tta, batch_size=batch_size)
-    events = decode_output(runner, output, thresholds)
-    _, sounding = sounding_frames(prepared.audio, task.label_hop)
-    events = drop_silent(events, sounding)
+    output, sounding, notes = recording_output(runner, audio, sample_rate, chunk=chunk, hop=hop, tta=tta,
+                                               channels=channels, batch_size=batch_size, where=where)
+    events = drop_silent(decode_output(runner, output, thresholds), sounding)
     events.meta = {"duration": audio.shape[1] / sample_rate, "sample_rate": int(sample_rate),
-                   "notes": prepared.notes, **({"path": str(where)} if where is not None else {})}
+                   "notes": notes, **({"path": str(where)} if where is not None else {})}
     return events
 
 

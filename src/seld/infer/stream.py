@@ -51,7 +51,7 @@ class StreamInference:
     :class:`Events` with global frame indices; their concatenation is the recording's events.
     """
 
-    def __init__(self, model, sample_rate: int, input_channels: int, *, thresholds=0.5, chunk: float | None = None,
+    def __init__(self, model, sample_rate: int, input_channels: int, *, thresholds=None, chunk: float | None = None,
                  hop: float | None = None, tta: str | None = None, channels: str | None = None, batch_size: int = 1,
                  device: str = "cpu", where: str | Path | None = None):
         self.runner = as_runner(model, device)
