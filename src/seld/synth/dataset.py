@@ -186,9 +186,9 @@ def _build_rooms(plan: DatasetPlan, numbers: list[int], cache: SrirCache, config
         chunks = np.array_split(np.arange(len(positions)), min(len(positions), 4 * workers)) if todo else []
         for index in chunks:
             tasks.append(("srir", r, *args, index, fs, config.exact_until, formats, [f.name for f in todo], 0.0, 0))
-        if no_ambience:
+        if no_ambience:                           # the longest parts: handed out first, so no worker idles at the end
             seed = cache.ambience_seed(room, positions, fmts, fs, config.exact_until, ambience)
-            tasks.append(("ambience", r, *args, None, fs, config.exact_until, formats, [], ambience, seed))
+            tasks.insert(0, ("ambience", r, *args, None, fs, config.exact_until, formats, [], ambience, seed))
         if chunks or no_ambience:
             parts[r] = {"left": len(chunks) + no_ambience, "srir": {}, "ambience": None}
     for number, kind, first, result in run_tasks(tasks, _room_part, workers, "rooms", progress, pool):
@@ -245,7 +245,7 @@ def _scene_task(args) -> str:
 def synthesize(bank_dir: str | Path, out: str | Path, config: SynthConfig, seed: int = 0, workers: int = 1,
                shard: tuple[int, int] = (1, 1), replay: str | Path | None = None,
                cache: str | Path | None = None, progress: Progress | None = None,
-               measured: list[str | Path] | None = None) -> dict:
+               measured: list[str | Path] | None = None, pool=None) -> dict:
     """Make (or resume) a dataset in ``out`` from the bank at ``bank_dir``; returns a summary dict.
 
     ``replay``: a folder of label files whose scenes are re-rendered (see :mod:`seld.synth.replay`).
@@ -253,6 +253,9 @@ def synthesize(bank_dir: str | Path, out: str | Path, config: SynthConfig, seed:
     shards made with the same rooms to compute them once).
     ``measured``: SOFA files or IR folders (see :mod:`seld.synth.measured`) used as the rooms instead of
     simulated ones; they hold the single format of ``config.formats``.
+    ``pool``: a function returning the worker pool of ``workers`` processes to use (the one that
+    :func:`~seld.synth.workers.worker_pool` with ``background=True`` gives, started by a caller before its own
+    imports); by default one is started here.
     """
     start = time.perf_counter()
     bank = Bank(bank_dir)
@@ -260,7 +263,10 @@ def synthesize(bank_dir: str | Path, out: str | Path, config: SynthConfig, seed:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     response_formats(config.formats)          # fail early on unknown formats
     with contextlib.ExitStack() as stack:  # one pool for rooms and scenes, starting while the dataset is planned
-        get_pool = stack.enter_context(worker_pool(workers, background=True)) if workers > 1 else lambda: None
+        if pool is not None or workers <= 1:
+            get_pool = pool or (lambda: None)
+        else:
+            get_pool = stack.enter_context(worker_pool(workers, background=True))
         cache_root = str(Path(cache) if cache is not None else Path(out) / "srir_cache")
         if replay is not None:
             from seld.synth.replay import plan_replay
