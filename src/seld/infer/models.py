@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 #: Built-in model name -> checkpoint file inside the ``seld`` package (relative to ``src/seld``); its model card is
 #: the file beside it with the suffix ``.md``.
-BUILTIN_MODELS: dict[str, str] = {}
+BUILTIN_MODELS: dict[str, str] = {"default": "pretrained/default.ckpt"}
 
 #: Suffixes that mark a path even when the file does not exist (so that a typo is "file not found", not
 #: "unknown model name").
