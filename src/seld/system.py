@@ -16,7 +16,7 @@ from torch import nn
 from seld.errors import FormatError, InputError
 from seld.task import TaskSpec
 
-__all__ = ["SeldSystem", "load_system"]
+__all__ = ["SeldSystem", "load_system", "load_system_with_info"]
 
 
 class SeldSystem(nn.Module):
@@ -49,10 +49,15 @@ class SeldSystem(nn.Module):
 
 def load_system(path: str | Path, map_location: str | torch.device = "cpu") -> SeldSystem:
     """Rebuild the system stored in a seld checkpoint (ours or one written by ``seld import``)."""
+    return load_system_with_info(path, map_location)[0]
+
+
+def load_system_with_info(path: str | Path, map_location: str | torch.device = "cpu"):
+    """:func:`load_system` and the checkpoint's record (metadata, classes), from one read of the file."""
     from seld.models.checkpoints import load_checkpoint
 
     model, info = load_checkpoint(path, map_location)
     if info.task is None:
         raise FormatError(path, None, "the checkpoint has no task description (front end, classes, method)",
                           "re-import the weights with this seld's `seld import`, or re-save it from `seld train`")
-    return SeldSystem(info.task, model).to(map_location).eval()
+    return SeldSystem(info.task, model).to(map_location).eval(), info
