@@ -34,7 +34,7 @@ from seld.synth.files import ensure_dir, write_json
 from seld.synth.filters import BANDS
 from seld.synth.srir import SrirCache, make_ambience, measure_set, simulate_responses
 from seld.synth.trajectories import PositionSet, make_positions
-from seld.synth.workers import run_tasks, worker_pool
+from seld.synth.workers import TaskQueue, worker_pool
 from seld.synth.writer import DatasetWriter, package_versions
 
 __all__ = ["DatasetPlan", "plan_dataset", "synthesize", "parse_shard", "response_formats", "output_names",
@@ -170,11 +170,11 @@ def _room_part(args) -> tuple[int, str, int, object]:
                                                             exact_until, field=fmts)
 
 
-def _build_rooms(plan: DatasetPlan, numbers: list[int], cache: SrirCache, config: SynthConfig, fs: int,
-                 workers: int, progress: Progress | None, pool=None) -> int:
-    """Compute what the cache lacks for these simulated rooms, spreading each room's positions over the
-    workers (each position is computed on its own, so the split does not change the result); returns the
-    number of rooms worked on."""
+def _room_tasks(plan: DatasetPlan, numbers: list[int], cache: SrirCache, config: SynthConfig, fs: int,
+                workers: int) -> tuple[list, dict]:
+    """What the cache lacks for these simulated rooms, as :func:`_room_part` tasks (each room's positions spread
+    over the workers; each position is computed on its own, so the split does not change the result), and per
+    room that has any, the record :func:`_room_part_done` fills."""
     formats = tuple(config.formats)
     fmts = response_formats(formats)
     ambience = _ambience_seconds(config)
@@ -191,20 +191,28 @@ def _build_rooms(plan: DatasetPlan, numbers: list[int], cache: SrirCache, config
             tasks.insert(0, ("ambience", r, *args, None, fs, config.exact_until, formats, [], ambience, seed))
         if chunks or no_ambience:
             parts[r] = {"left": len(chunks) + no_ambience, "srir": {}, "ambience": None}
-    for number, kind, first, result in run_tasks(tasks, _room_part, workers, "rooms", progress, pool):
-        part = parts[number]
-        part["left"] -= 1
-        if kind == "ambience":
-            part["ambience"] = result
-        else:
-            part["srir"][first] = result
-        if part["left"] == 0:                     # the room is complete: store it and free the memory
-            blocks = [part["srir"][k] for k in sorted(part["srir"])]
-            responses = {name: np.concatenate([b[name] for b in blocks]) for name in blocks[0]} if blocks else None
-            cache.store(plan.rooms[number], plan.positions[number], fmts, fs, config.exact_until, ambience,
-                        responses, part["ambience"])
-            del parts[number]
-    return len({t[1] for t in tasks})
+    return tasks, parts
+
+
+def _room_part_done(result, parts: dict, plan: DatasetPlan, cache: SrirCache, config: SynthConfig,
+                    fs: int) -> int | None:
+    """Keep a finished :func:`_room_part`; when it was the room's last, store the room in the cache, free its
+    parts and return its number."""
+    number, kind, first, value = result
+    part = parts[number]
+    part["left"] -= 1
+    if kind == "ambience":
+        part["ambience"] = value
+    else:
+        part["srir"][first] = value
+    if part["left"]:
+        return None
+    blocks = [part["srir"][k] for k in sorted(part["srir"])]
+    responses = {name: np.concatenate([b[name] for b in blocks]) for name in blocks[0]} if blocks else None
+    cache.store(plan.rooms[number], plan.positions[number], response_formats(config.formats), fs,
+                config.exact_until, _ambience_seconds(config), responses, part["ambience"])
+    del parts[number]
+    return number
 
 
 def room_record(number: int, plan: DatasetPlan, cache: str | Path, config: SynthConfig, fs: int) -> dict:
@@ -308,16 +316,33 @@ def synthesize(bank_dir: str | Path, out: str | Path, config: SynthConfig, seed:
         for r in needed:                           # measured rooms: converted once, here (their ambience too)
             if isinstance(plan.rooms[r], MeasuredRoom):
                 plan.rooms[r].load(cache_root, bank.sample_rate, _ambience_seconds(config))
-        pool = get_pool()
-        built = _build_rooms(plan, [r for r in needed if isinstance(plan.rooms[r], Room)], SrirCache(cache_root),
-                             config, bank.sample_rate, workers, progress, pool)
-        for r in needed:
-            write_room_record(Path(out), r, plan, cache_root, config, bank.sample_rate)
+        cache = SrirCache(cache_root)
+        room_tasks, parts = _room_tasks(plan, [r for r in needed if isinstance(plan.rooms[r], Room)], cache,
+                                        config, bank.sample_rate, workers)
+        tasks = TaskQueue(get_pool() if workers > 1 else None, progress,
+                          {"rooms": len(room_tasks), "scenes": len(todo)})
+        for task in room_tasks:                  # rooms first; each room's scenes follow once it is stored
+            tasks.submit("rooms", _room_part, task)
         config_json = json.dumps(config.to_dict())
-        scene_tasks = [(str(bank.root), str(out), cache_root, room_json[s.room], pos_json[s.room], config_json,
-                        s.to_dict()) for s in sorted(todo, key=lambda s: s.room)]      # a room's scenes together
-        for _ in run_tasks(scene_tasks, _scene_task, workers, "scenes", progress, pool):
-            pass
+        scene_tasks = {r: [] for r in needed}
+        for s in todo:
+            scene_tasks[s.room].append((str(bank.root), str(out), cache_root, room_json[s.room], pos_json[s.room],
+                                        config_json, s.to_dict()))
+
+        def room_ready(r: int) -> None:
+            write_room_record(Path(out), r, plan, cache_root, config, bank.sample_rate)
+            for task in scene_tasks[r]:
+                tasks.submit("scenes", _scene_task, task)
+
+        for r in needed:
+            if r not in parts:
+                room_ready(r)
+        for phase, result in tasks:
+            if phase == "rooms":
+                r = _room_part_done(result, parts, plan, cache, config, bank.sample_rate)
+                if r is not None:
+                    room_ready(r)
+        built = len({t[1] for t in room_tasks})
     return {"scenes": len(plan.scenes), "in_shard": len(mine), "skipped": len(mine) - len(todo),
             "rendered": len(todo), "rooms_built": built, "seconds": time.perf_counter() - start, "out": str(out)}
 

@@ -9,7 +9,7 @@ most ``ov`` events overlap. Plans are JSON-able; the writer stores each one next
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
@@ -133,8 +133,11 @@ class ScenePlan:
     noise_offset: float
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["events"] = [{**asdict(e), "pieces": [list(p) for p in e.pieces]} for e in self.events]
+        """Plain fields (JSON-ready), built without ``asdict``, whose recursive copy of every position list
+        cost 3.5 ms per scene (3 % of rendering a quick scene, twice per scene)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["events"] = [{**{f.name: getattr(e, f.name) for f in fields(e)}, "pieces": [list(p) for p in e.pieces],
+                        "positions": list(e.positions)} for e in self.events]
         return d
 
     @classmethod

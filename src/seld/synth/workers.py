@@ -23,10 +23,12 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
+import queue
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["worker_pool", "run_tasks", "threads_per_worker", "THREAD_VARIABLES", "PRELOAD"]
+__all__ = ["worker_pool", "TaskQueue", "threads_per_worker", "THREAD_VARIABLES", "PRELOAD"]
 
 #: environment variables that cap the threads of the math libraries (OpenMP, OpenBLAS, MKL, Accelerate, numexpr)
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
@@ -120,27 +122,57 @@ def worker_pool(workers: int, preload: Sequence[str] = PRELOAD, background: bool
     pool.join()
 
 
-def run_tasks(tasks: list, fn: Callable, workers: int, phase: str, progress: Progress | None = None,
-              pool=None) -> Iterator:
-    """Yield ``fn(task)`` for every task, in any order, reporting ``progress(phase, done, total)``.
+class TaskQueue:
+    """Tasks of several phases (``"rooms"``, ``"scenes"``) run first in, first out on one pool; the caller may
+    add tasks while iterating over results, so that a phase need not wait for the last task of the one before
+    (a room's scenes start as soon as that room is stored, while other workers still compute rooms).
 
-    One worker (or one task) runs in this process; otherwise in ``pool`` when given (so that several phases
-    share one set of workers) or in a :func:`worker_pool` of ``min(workers, len(tasks))`` processes.
+    Without a pool (one worker) the tasks run in this process, in the same order. ``totals`` gives the number
+    of tasks of each phase for ``progress(phase, done, total)``; errors of a task are raised to the caller.
     """
-    if progress:
-        progress(phase, 0, len(tasks))
-    if not tasks:
-        return
-    if workers <= 1 or len(tasks) == 1:
-        for i, task in enumerate(tasks, start=1):
-            yield fn(task)
-            if progress:
-                progress(phase, i, len(tasks))
-        return
-    with contextlib.ExitStack() as stack:
-        if pool is None:
-            pool = stack.enter_context(worker_pool(min(workers, len(tasks))))
-        for i, result in enumerate(pool.imap_unordered(fn, tasks), start=1):
-            yield result
-            if progress:
-                progress(phase, i, len(tasks))
+
+    def __init__(self, pool=None, progress: Progress | None = None, totals: dict[str, int] | None = None):
+        self.pool, self.progress = pool, progress
+        self.totals = dict(totals or {})
+        self.done = dict.fromkeys(self.totals, 0)
+        self._waiting: deque = deque()              # tasks still to run here (no pool)
+        self._results: queue.SimpleQueue = queue.SimpleQueue()   # (phase, result, error) from the pool
+        self._pending = 0
+        if progress:
+            for phase, total in self.totals.items():
+                progress(phase, 0, total)
+
+    def submit(self, phase: str, fn: Callable, task) -> None:
+        """Run ``fn(task)`` after the tasks submitted before it."""
+        self._pending += 1
+        self.totals.setdefault(phase, 0)
+        self.done.setdefault(phase, 0)
+        if self.pool is None:
+            self._waiting.append((phase, fn, task))
+            return
+        put = self._results.put
+        self.pool.apply_async(fn, (task,), callback=lambda result: put((phase, result, None)),
+                              error_callback=lambda error: put((phase, None, error)))
+
+    def __iter__(self) -> Iterator[tuple[str, object]]:
+        """``(phase, result)`` of every task, tasks submitted meanwhile included, until none is left."""
+        while self._pending:
+            if self.pool is None:
+                phase, fn, task = self._waiting.popleft()
+                result = fn(task)
+            else:
+                phase, result, error = self._next()
+                if error is not None:
+                    raise error
+            self._pending -= 1
+            self.done[phase] += 1
+            if self.progress:
+                self.progress(phase, self.done[phase], max(self.totals[phase], self.done[phase]))
+            yield phase, result
+
+    def _next(self):
+        while True:                         # a timeout keeps the wait interruptible (Ctrl-C, SIGTERM)
+            try:
+                return self._results.get(timeout=0.2)
+            except queue.Empty:
+                continue
