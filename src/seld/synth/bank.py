@@ -363,9 +363,9 @@ def build_bank(sources: Iterable[SourceFile], class_list: ClassList, out: str | 
 
     jobs = [(s, settings) for s in sources]
     if workers > 1 and len(jobs) > 1:
-        import multiprocessing as mp
+        from seld.synth.workers import worker_pool
 
-        with mp.get_context("spawn").Pool(workers) as pool:
+        with worker_pool(workers) as pool:
             for i, result in enumerate(pool.imap(_process, jobs, chunksize=4)):
                 keep(i, *result)
     else:

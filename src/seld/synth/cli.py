@@ -202,16 +202,12 @@ def info(bank_dir) -> None:
 def synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test_fraction, rt60, snr, moving, audio,
           seed, workers, shard, replay, cache, measured) -> None:
     """Synthesise a spatial SELD dataset: FOA / MIC audio, DCASE labels and a manifest."""
-    from seld.synth.workers import worker_pool
-
-    with contextlib.ExitStack() as stack:     # the workers start importing now, beside this process's imports
-        pool = stack.enter_context(worker_pool(workers, background=True)) if workers > 1 else None
-        _synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test_fraction, rt60, snr, moving,
-               audio, seed, workers, shard, replay, cache, measured, pool)
+    _synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test_fraction, rt60, snr, moving, audio,
+           seed, workers, shard, replay, cache, measured)
 
 
 def _synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test_fraction, rt60, snr, moving, audio,
-           seed, workers, shard, replay, cache, measured, pool) -> None:
+           seed, workers, shard, replay, cache, measured) -> None:
     from seld.synth.dataset import parse_shard, synthesize
     from seld.synth.presets import get_preset
 
@@ -237,8 +233,7 @@ def _synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test
     config = replace(config, scenes=scenes, rooms=room_ranges)
     with _progress() as update:
         summary = synthesize(bank_dir, out, config, seed=seed, workers=workers, shard=shard_kn,
-                             replay=replay, cache=cache, progress=update, measured=list(measured) or None,
-                             pool=pool)
+                             replay=replay, cache=cache, progress=update, measured=list(measured) or None)
     parts = update.totals.get("rooms", 0)
     click.echo(f"{summary['rendered']} scenes rendered, {summary['skipped']} already done, "
                f"{summary['rooms_built']} rooms prepared" + (f" ({parts} room parts)" if parts else "")

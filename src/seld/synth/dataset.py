@@ -253,7 +253,7 @@ def _scene_task(args) -> str:
 def synthesize(bank_dir: str | Path, out: str | Path, config: SynthConfig, seed: int = 0, workers: int = 1,
                shard: tuple[int, int] = (1, 1), replay: str | Path | None = None,
                cache: str | Path | None = None, progress: Progress | None = None,
-               measured: list[str | Path] | None = None, pool=None) -> dict:
+               measured: list[str | Path] | None = None) -> dict:
     """Make (or resume) a dataset in ``out`` from the bank at ``bank_dir``; returns a summary dict.
 
     ``replay``: a folder of label files whose scenes are re-rendered (see :mod:`seld.synth.replay`).
@@ -261,20 +261,15 @@ def synthesize(bank_dir: str | Path, out: str | Path, config: SynthConfig, seed:
     shards made with the same rooms to compute them once).
     ``measured``: SOFA files or IR folders (see :mod:`seld.synth.measured`) used as the rooms instead of
     simulated ones; they hold the single format of ``config.formats``.
-    ``pool``: a function returning the worker pool of ``workers`` processes to use (the one that
-    :func:`~seld.synth.workers.worker_pool` with ``background=True`` gives, started by a caller before its own
-    imports); by default one is started here.
+    ``workers``: processes rendering rooms and scenes (:func:`~seld.synth.workers.worker_pool`); the output does
+    not depend on it.
     """
     start = time.perf_counter()
     bank = Bank(bank_dir)
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     response_formats(config.formats)          # fail early on unknown formats
-    with contextlib.ExitStack() as stack:  # one pool for rooms and scenes, starting while the dataset is planned
-        if pool is not None or workers <= 1:
-            get_pool = pool or (lambda: None)
-        else:
-            get_pool = stack.enter_context(worker_pool(workers, background=True))
+    with contextlib.ExitStack() as stack:
         cache_root = str(Path(cache) if cache is not None else Path(out) / "srir_cache")
         if replay is not None:
             from seld.synth.replay import plan_replay
@@ -319,7 +314,9 @@ def synthesize(bank_dir: str | Path, out: str | Path, config: SynthConfig, seed:
         cache = SrirCache(cache_root)
         room_tasks, parts = _room_tasks(plan, [r for r in needed if isinstance(plan.rooms[r], Room)], cache,
                                         config, bank.sample_rate, workers)
-        tasks = TaskQueue(get_pool() if workers > 1 else None, progress,
+        # the workers start now, as copies of this process with all it has imported and planned
+        pool = stack.enter_context(worker_pool(workers)) if workers > 1 else None
+        tasks = TaskQueue(pool, progress,
                           {"rooms": len(room_tasks), "scenes": len(todo)})
         for task in room_tasks:                  # rooms first; each room's scenes follow once it is stored
             tasks.submit("rooms", _room_part, task)

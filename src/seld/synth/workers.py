@@ -6,16 +6,19 @@ pyroomacoustics and seld again (about 1 s of CPU each), and a run starts two poo
 imports for two workers, against none for one worker. On top of that each worker's OpenBLAS started one
 thread per core, so two workers ran four math threads on two cores.
 
-Here a pool starts its workers from a ``forkserver`` that has imported the synthesiser once (``preload``), so a
-worker costs a fork instead of an import, and every worker (and the server) runs ``cores // workers`` math
-threads (at least 1). Where ``forkserver`` does not exist (Windows), ``spawn`` is used with the same thread
-limits. Results do not depend on any of this: tasks are pure functions of their arguments (the files of a
-dataset made with one worker and with two are byte-identical).
+On Linux a pool is now forked from the caller once it has planned the dataset: the workers start in a few
+milliseconds with every module and the plan already in memory, and every worker runs ``cores // workers`` math
+threads (at least 1). Elsewhere a ``forkserver`` that has imported the synthesiser once (``preload``) starts
+them, else ``spawn``, with the same thread limits. Rooms and scenes share one pool and one first-in-first-out
+queue (:class:`TaskQueue`): a room's scenes are queued as soon as the room is stored, so no worker waits for
+the last room. Results do not depend on any of this: tasks are pure functions of their arguments (the files
+of a dataset made with one worker and with two are byte-identical).
 
-Measured on the 2-core development machine (40 quick scenes, CPU seconds of all processes): one worker 9.3-10.1
-s; two spawn workers 14.8-16.0 s; two workers from here 11.6-13.1 s. Wall-clock gains need idle cores: the kernel
-shares the CPU between sessions (autogroups), so workers cannot speed up a job while other sessions keep the
-cores busy.
+Measured on the 2-core development machine (``python benchmarks/synth_workers.py --bank data/bank --clips
+100 --repeats 4``, wall clock of the command line): one worker 17.1-21.0 s, two workers 10.9-12.3 s, 1.73x.
+The forkserver that preloaded the synthesiser (the previous way) was ready about 0.9 s after the plan, and
+gave 1.42-1.59x. Wall-clock gains need idle cores: the kernel shares the CPU between sessions (autogroups), so
+workers cannot speed up a job while other sessions keep the cores busy.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ import contextlib
 import multiprocessing as mp
 import os
 import queue
+import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 __all__ = ["worker_pool", "TaskQueue", "threads_per_worker", "THREAD_VARIABLES", "PRELOAD"]
 
@@ -80,6 +83,10 @@ def _limit_threads(threads: int) -> None:
 
 
 def _context(preload: Sequence[str]):
+    """Linux: ``fork`` (workers start as copies of the caller, which has imported and planned everything);
+    elsewhere a ``forkserver`` that imports ``preload`` once, else ``spawn``."""
+    if sys.platform.startswith("linux"):
+        return mp.get_context("fork")
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(list(preload))
@@ -87,37 +94,19 @@ def _context(preload: Sequence[str]):
     return mp.get_context("spawn")
 
 
-def _start_pool(workers: int, preload: Sequence[str]):
+@contextlib.contextmanager
+def worker_pool(workers: int, preload: Sequence[str] = PRELOAD):
+    """A process pool of ``workers`` processes (see :func:`_context`), each limited to
+    :func:`threads_per_worker` math threads; terminated if the block raises (an interrupt included)."""
     threads = threads_per_worker(workers)
     with _environment({k: str(threads) for k in THREAD_VARIABLES}):
-        return _context(preload).Pool(workers, initializer=_limit_threads, initargs=(threads,))
-
-
-@contextlib.contextmanager
-def worker_pool(workers: int, preload: Sequence[str] = PRELOAD, background: bool = False):
-    """A process pool of ``workers`` processes (forkserver with ``preload``, else spawn), each limited to
-    :func:`threads_per_worker` math threads; terminated if the block raises (an interrupt included).
-
-    With ``background``, the block gets a function that returns the pool, which starts on a thread: the fork
-    server imports ``preload`` (about 1.3 s of CPU on this project's machine) while the caller does its own work
-    (planning a dataset), instead of before it.
-    """
-    if not background:
-        pool = _start_pool(workers, preload)
-        get = lambda: pool            # noqa: E731 - the same interface as the background case
-    else:
-        starter = ThreadPoolExecutor(1, thread_name_prefix="seld-pool")
-        future = starter.submit(_start_pool, workers, preload)
-        starter.shutdown(wait=False)
-        get = future.result
+        pool = _context(preload).Pool(workers, initializer=_limit_threads, initargs=(threads,))
     try:
-        yield get if background else pool
+        yield pool
     except BaseException:
-        pool = get()
         pool.terminate()
         pool.join()
         raise
-    pool = get()
     pool.close()
     pool.join()
 
