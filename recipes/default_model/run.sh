@@ -42,8 +42,7 @@ seld calibrate "$WORK/run/model.ckpt" "$WORK"/synth/foa/fold1_*_mix009.wav --lab
 # held-out scores (DCASE2023, macro over classes; per class in the JSON): the synthetic test fold and the replay set
 seld infer "$WORK"/synth/foa/fold2_*.wav --model "$WORK/default.ckpt" --labels "$WORK/synth/metadata" \
   --out "$WORK/eval-synth" > "$WORK/scores-synth.json"
-mkdir -p "$WORK/replay-labels" && ln -sf "$WORK"/replay/metadata/*/*.csv "$WORK/replay-labels/"  # one folder
-seld infer "$WORK/replay/foa" --model "$WORK/default.ckpt" --labels "$WORK/replay-labels" \
+seld infer "$WORK/replay/foa" --model "$WORK/default.ckpt" --labels "$WORK/replay/metadata" \
   --out "$WORK/eval-replay" > "$WORK/scores-replay.json"
 for set in synth replay; do
   python -c "import json, sys; s = json.load(open(sys.argv[1]))['scores']; print(sys.argv[2], ' '.join(

@@ -95,6 +95,24 @@ def test_labels_give_scores(system, checkpoint, recordings, tmp_path, capsys):
     assert code == 2 and "rec2.csv: no label file for this recording" in err
 
 
+def test_label_files_are_found_in_subfolders(tmp_path):
+    """DCASE datasets keep labels per room (metadata_dev/dev-test-sony/...): --labels may name the top folder."""
+    from seld.infer.outputs import find_labels
+
+    for room in ("dev-test-sony", "dev-test-tau"):
+        (tmp_path / room).mkdir()
+    (tmp_path / "dev-test-sony" / "fold4_room23_mix001.csv").write_text("0,1,0,10,0\n")
+    (tmp_path / "top.csv").write_text("0,1,0,10,0\n")
+    assert find_labels(tmp_path, "top") == tmp_path / "top.csv"
+    assert find_labels(tmp_path, "fold4_room23_mix001") == tmp_path / "dev-test-sony" / "fold4_room23_mix001.csv"
+    with pytest.raises(InputError, match="no label file for this recording"):
+        find_labels(tmp_path, "fold4_room23_mix002")
+    (tmp_path / "dev-test-tau" / "fold4_room23_mix001.csv").write_text("0,1,0,10,0\n")
+    with pytest.raises(InputError, match="2 label files named fold4_room23_mix001.csv") as err:
+        find_labels(tmp_path, "fold4_room23_mix001")
+    assert "give the subfolder" in str(err.value)
+
+
 def test_stream_cli_to_file_and_stdout(system, checkpoint, recordings, tmp_path, capsys):
     expected = infer_file(system, recordings / "rec1.wav", thresholds=0.2)
     out = tmp_path / "s"

@@ -155,16 +155,24 @@ def default_metric(task: TaskSpec) -> str:
 
 
 def find_labels(labels_dir: str | Path, stem: str) -> Path:
-    """The label file ``labels_dir/stem.csv``; missing is an error that names it."""
+    """The label file ``stem.csv`` in ``labels_dir`` or, as DCASE datasets keep them (``metadata_dev/dev-test-
+    sony/...``), in one of its subfolders; missing or found twice is an error that names it."""
     folder = Path(labels_dir)
     if not folder.is_dir():
         raise InputError(folder, "label folder not found" if not folder.exists() else "is not a folder",
                          "give the folder of the recordings' DCASE label CSVs (--labels)")
     path = folder / f"{stem}.csv"
-    if not path.is_file():
-        raise InputError(path, "no label file for this recording",
+    if path.is_file():
+        return path
+    found = sorted(p for p in folder.rglob(f"{stem}.csv") if p.is_file())
+    if not found:
+        raise InputError(path, "no label file for this recording (nor in a subfolder)",
                          "name each label file after its recording (REC.wav -> REC.csv), or drop --labels")
-    return path
+    if len(found) > 1:
+        raise InputError(found[0], f"{len(found)} label files named {stem}.csv under {folder} "
+                         f"({', '.join(str(p.relative_to(folder)) for p in found[:3])})",
+                         "give the subfolder that holds this recording's labels (--labels)")
+    return found[0]
 
 
 def read_reference(path: str | Path, task: TaskSpec, n_frames: int | None = None) -> Events:
