@@ -53,6 +53,9 @@ def _progress_bar():
               help="CSV format [default: dcase2024 when the model predicts distance, else dcase2023].")
 @click.option("--device", default="cpu", help="cpu, cuda or cuda:N.")
 @click.option("--batch-size", type=click.IntRange(1, 1024), default=8, help="Network inputs per forward pass.")
+@click.option("--compile", "compile_net", is_flag=True,
+              help="torch.compile the network: a slow first window (compiling), faster ones after; for long or "
+                   "many recordings.")
 @click.option("--stream", is_flag=True,
               help="Process block by block with bounded memory; events are written as they are decided. "
                    "AUDIO '-' reads standard input: a WAV stream, or raw float32 (see --raw-rate).")
@@ -63,7 +66,7 @@ def _progress_bar():
 @click.option("--raw-channels", type=click.IntRange(1, None), default=None,
               help="Raw float32 on standard input: its channel count [default: the model's].")
 def infer(audio, model, out_dir, csv, json_out, plot, html, tta, threshold, chunk, hop, channels, labels, fmt, device,
-          batch_size, stream, block_seconds, raw_rate, raw_channels):
+          batch_size, compile_net, stream, block_seconds, raw_rate, raw_channels):
     """Run a trained SELD model on recordings (files, folders, globs) of any length and sample rate.
 
     Writes DCASE CSVs (and JSON, plots, HTML pages) into --out and prints a JSON summary; with --labels the
@@ -74,7 +77,7 @@ def infer(audio, model, out_dir, csv, json_out, plot, html, tta, threshold, chun
 
     if not (csv or json_out or plot or html):
         csv = True
-    runner = load_model(model, device)
+    runner = load_model(model, device, compile=compile_net)
     common = dict(csv=csv, json_out=json_out, fmt=fmt, labels=labels, thresholds=threshold, chunk=chunk, hop=hop,
                   tta=tta, channels=channels, model_name=str(model))
     if stream:

@@ -55,9 +55,12 @@ class TorchRunner:
     Args:
         system: the front end + network + decoder.
         device: ``cpu``, ``cuda`` or ``cuda:N``.
+        compile: run the network through ``torch.compile`` (the front end stays eager). The first call of each
+            input shape compiles (tens of seconds to minutes on a CPU, where a C++ compiler is needed): it pays
+            on long recordings and many files, not on one short clip.
     """
 
-    def __init__(self, system, device: str = "cpu"):
+    def __init__(self, system, device: str = "cpu", compile: bool = False):
         import torch
 
         if device.startswith("cuda") and not torch.cuda.is_available():
@@ -68,12 +71,14 @@ class TorchRunner:
             raise ConfigError(f"unknown device {device!r} ({err}); use cpu or cuda") from None
         self.system = system.to(self.device).eval()
         self.task: TaskSpec = system.task
+        self._network = torch.compile(system.model) if compile else system.model
 
     def forward(self, audio: np.ndarray):
         import torch
 
         with torch.inference_mode():
-            out = self.system(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)).to(self.device))
+            audio = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)).to(self.device)
+            out = self._network(self.system.features(audio))
         if isinstance(out, dict):
             return {k: v.float().cpu().numpy() for k, v in out.items()}
         return out.float().cpu().numpy()
@@ -88,20 +93,24 @@ class TorchRunner:
         return self.system.decode(output, thresholds)
 
 
-def _load_checkpoint(path: Path, device: str) -> TorchRunner:
+def _load_checkpoint(path: Path, device: str, compile: bool = False) -> TorchRunner:
     from seld.system import load_system
 
-    return TorchRunner(load_system(path), device)
+    return TorchRunner(load_system(path), device, compile=compile)
 
 
-def _load_onnx(path: Path, device: str):
+def _load_onnx(path: Path, device: str, compile: bool = False):
+    if compile:
+        raise ConfigError(f"{path}: --compile applies to PyTorch checkpoints; ONNX Runtime optimises the graph "
+                          "itself, drop --compile")
     from seld.export import onnx_system     # ONNX Runtime only: no torch on this path
 
     return onnx_system(path, device)
 
 
-#: File suffix -> loader ``(path, device) -> Runner``; suffixes not listed are read as seld checkpoints.
-LOADERS: dict[str, Callable[[Path, str], Runner]] = {".onnx": _load_onnx}
+#: File suffix -> loader ``(path, device, compile=False) -> Runner``; suffixes not listed are read as seld
+#: checkpoints.
+LOADERS: dict[str, Callable[..., Runner]] = {".onnx": _load_onnx}
 
 
 def resolve_model(spec: str | Path) -> Path:
@@ -141,11 +150,12 @@ def model_card(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def load_model(spec: str | Path, device: str = "cpu") -> Runner:
-    """The runner of ``--model`` (a built-in name or a path), its loader chosen by the file suffix."""
+def load_model(spec: str | Path, device: str = "cpu", compile: bool = False) -> Runner:
+    """The runner of ``--model`` (a built-in name or a path), its loader chosen by the file suffix;
+    ``compile``: see :class:`TorchRunner`."""
     path = resolve_model(spec)
     loader = LOADERS.get(path.suffix.lower(), _load_checkpoint)
-    runner = loader(path, device)
+    runner = loader(path, device, compile=compile)
     logger.info("model %s: %s", path, runner.task.describe())
     return runner
 
