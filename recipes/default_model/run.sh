@@ -13,8 +13,9 @@
 #   5. per-class detection thresholds tuned on the validation scenes (scene 9 of every training room)
 #   6. inference and DCASE2023 scores (overall and per class) on both held-out sets
 # Set WORKERS (default 2) for the bank and the synthesis; extra `seld train` overrides go in TRAIN_ARGS.
-# RESUME_FROM=recipes/default_model/last.ckpt continues the shipped run (the Lightning checkpoint it stopped at,
-# optimizer state included) instead of starting from scratch, when WORK/run has no checkpoint of its own.
+# RESUME_FROM=PATH continues a run from its Lightning checkpoint (a run's last.ckpt, optimizer state included)
+# instead of starting from scratch, when WORK/run has no checkpoint of its own. The shipped weights are the end of
+# the full 40-epoch run (three sittings on 2 CPU cores, each resumed this way).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${1:-data/default-model}
