@@ -185,17 +185,22 @@ class Attention(nn.Module):
         heads = self.num_heads
         qkv = self.qkv(x.reshape(-1, n, dim)).view(-1, n, 3, heads, dim // heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each [batch, heads, N, head_dim]
-        if bias is not None:  # a view when the leading dimensions are broadcast, else one copy
-            bias = bias.to(q.dtype).expand(*lead, heads, n, n).reshape(-1, heads, n, n)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias,
-                                             dropout_p=self.attn_drop if self.training else 0.0)
-        out = out.transpose(1, 2)
+        out = self.attend(q, k, v, bias, lead).transpose(1, 2)
         if _plain_kernels():  # exporters decompose the attention into one with other strides: copy explicitly
             out = out.clone(memory_format=torch.contiguous_format)
         out = self.proj(out.reshape(*lead, n, dim))
         if self.adapter is not None:
             out = out + self.adapter(out)
         return self.proj_drop(out)
+
+    def attend(self, q: Tensor, k: Tensor, v: Tensor, bias: Tensor | None, lead: list[int]) -> Tensor:
+        """Attention ``[batch, heads, N, head_dim]`` of ``q, k, v`` (batch = the flattened ``lead``), ``bias``
+        broadcast against the scores ``[*lead, heads, N, N]``."""
+        n = q.shape[2]
+        if bias is not None:  # a view when the leading dimensions are broadcast, else one copy
+            bias = bias.to(q.dtype).expand(*lead, self.num_heads, n, n).reshape(-1, self.num_heads, n, n)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=bias,
+                                              dropout_p=self.attn_drop if self.training else 0.0)
 
 
 class ChannelBatchNorm(nn.ModuleList):

