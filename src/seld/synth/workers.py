@@ -15,9 +15,10 @@ the last room. Results do not depend on any of this: tasks are pure functions of
 of a dataset made with one worker and with two are byte-identical).
 
 Measured on the 2-core development machine (``python benchmarks/synth_workers.py --bank data/bank --clips
-100 --repeats 4``, wall clock of the command line): one worker 17.1-21.0 s, two workers 10.9-12.3 s, 1.73x.
-The forkserver that preloaded the synthesiser (the previous way) was ready about 0.9 s after the plan, and
-gave 1.42-1.59x. Wall-clock gains need idle cores: the kernel shares the CPU between sessions (autogroups), so
+100 --repeats 4``, wall clock of the command line; three runs, during which the machine's own speed drifted:
+one worker 12.6-21.0 s): two workers 1.73x, 1.60x and 1.67x faster (medians), 1.68x over all 14 pairs. The
+forkserver that preloaded the synthesiser (the previous way) was ready about 0.9 s after the plan, and gave
+1.42-1.59x. Wall-clock gains need idle cores: the kernel shares the CPU between sessions (autogroups), so
 workers cannot speed up a job while other sessions keep the cores busy.
 """
 
