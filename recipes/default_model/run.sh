@@ -11,7 +11,7 @@
 #      rooms drawn with another seed
 #   4. `seld train experiment=default` (a CRNN; about 4 minutes per epoch on 2 CPU cores, 40 epochs)
 #   5. per-class detection thresholds tuned on the validation scenes (scene 9 of every training room)
-#   6. inference and DCASE2023 scores (overall and per class) on both held-out sets
+#   6. inference and DCASE2023 scores (overall and per class) on both held-out sets (TTA=1: also with --tta acs)
 # Set WORKERS (default 2) for the bank and the synthesis; extra `seld train` overrides go in TRAIN_ARGS.
 # RESUME_FROM=PATH continues a run from its Lightning checkpoint (a run's last.ckpt, optimizer state included)
 # instead of starting from scratch, when WORK/run has no checkpoint of its own. The shipped weights are the end of
@@ -45,8 +45,15 @@ seld infer "$WORK"/synth/foa/fold2_*.wav --model "$WORK/default.ckpt" --labels "
   --out "$WORK/eval-synth" > "$WORK/scores-synth.json"
 seld infer "$WORK/replay/foa" --model "$WORK/default.ckpt" --labels "$WORK/replay/metadata" \
   --out "$WORK/eval-replay" > "$WORK/scores-replay.json"
+if [ -n "${TTA:-}" ]; then   # TTA=1: the same scores with --tta acs (16 rotations, about 16 times the compute)
+  seld infer "$WORK"/synth/foa/fold2_*.wav --model "$WORK/default.ckpt" --tta acs --labels "$WORK/synth/metadata" \
+    --out "$WORK/eval-synth-tta" > "$WORK/scores-synth-tta.json"
+  seld infer "$WORK/replay/foa" --model "$WORK/default.ckpt" --tta acs --labels "$WORK/replay/metadata" \
+    --out "$WORK/eval-replay-tta" > "$WORK/scores-replay-tta.json"
+fi
 for set in synth replay; do
   python -c "import json, sys; s = json.load(open(sys.argv[1]))['scores']; print(sys.argv[2], ' '.join(
       f'{k} {s[k]:.3f}' for k in ('ER', 'F', 'LE', 'LR', 'SELD')))" "$WORK/scores-$set.json" "$set"
 done
 echo "weights: $WORK/default.ckpt (copy to src/seld/pretrained/default.ckpt to ship them)"
+echo "the card's tables: python recipes/default_model/card_tables.py $WORK"

@@ -74,3 +74,25 @@ def test_models_lists_the_builtin_model(capsys):
         main(["models", "--pattern", "crnn", "--no-counts", "--json"])
     assert done.value.code == 0
     assert json.loads(capsys.readouterr().out)["builtin"] == {"default": "seld/pretrained/default.ckpt"}
+
+
+def test_card_tables_of_a_recipe_run(tmp_path):
+    """recipes/default_model/card_tables.py turns a run's bank.json and score files into the card's tables."""
+    import subprocess
+    import sys
+
+    script = DEMO.parents[1] / "recipes" / "default_model" / "card_tables.py"
+    (tmp_path / "bank").mkdir()
+    row = {"class": "bell", "real": 4, "hits": 85, "generated": 53, "minutes_real": 3.2, "minutes_generated": 2.8,
+           "train": 111, "test": 31}
+    (tmp_path / "bank" / "bank.json").write_text(json.dumps(
+        {"offline": {"classes": [row], "packages": {"xboard": "GPL-3+"}}}))
+    scores = {"files": 3, "ER": 0.5, "F": 0.25, "LE": 40.0, "LR": 0.75, "SELD": 0.4,
+              "per_class": {"bell": {"F": 0.0, "LE": 180.0, "LR": 0.0, "SELD": 0.9}}}
+    for name in ("synth", "replay", "synth-tta"):
+        (tmp_path / f"scores-{name}.json").write_text(json.dumps({"scores": scores}))
+    out = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, check=True)
+    assert "Bank of 142 clips." in out.stdout and "| bell | 4 | 85 | 53 | 3.2 / 2.8 | 111 / 31 |" in out.stdout
+    assert "Sources: xboard (GPL-3+)." in out.stdout
+    assert out.stdout.count("**SELD 0.400**") == 3 and "| bell | 0.000 | 180.0 | 0.000 | 0.900 |" in out.stdout
+    assert "With `--tta acs`: synth: ER 0.500" in out.stdout and "replay: ER" not in out.stdout.split("tta")[-1]
