@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import CLASSES, SR, make_system, noise_foa, plane_wave_foa, run_seld, tone, write_wav
+from conftest import CLASSES, make_system, noise_foa, run_seld, write_wav
 
 from seld.errors import ConfigError, FormatError, InputError, SeldError
 from seld.formats import read_predictions, write_labels
@@ -103,13 +103,15 @@ def test_label_files_are_found_in_subfolders(tmp_path):
         (tmp_path / room).mkdir()
     (tmp_path / "dev-test-sony" / "fold4_room23_mix001.csv").write_text("0,1,0,10,0\n")
     (tmp_path / "top.csv").write_text("0,1,0,10,0\n")
-    assert find_labels(tmp_path, "top") == tmp_path / "top.csv"
-    assert find_labels(tmp_path, "fold4_room23_mix001") == tmp_path / "dev-test-sony" / "fold4_room23_mix001.csv"
+    assert find_labels(tmp_path, ["top"])["top"] == tmp_path / "top.csv"
+    both = find_labels(tmp_path, ["top", "fold4_room23_mix001"])
+    assert both["fold4_room23_mix001"] == tmp_path / "dev-test-sony" / "fold4_room23_mix001.csv"
+    assert both["top"] == tmp_path / "top.csv"
     with pytest.raises(InputError, match="no label file for this recording"):
-        find_labels(tmp_path, "fold4_room23_mix002")
+        find_labels(tmp_path, ["fold4_room23_mix002"])
     (tmp_path / "dev-test-tau" / "fold4_room23_mix001.csv").write_text("0,1,0,10,0\n")
     with pytest.raises(InputError, match="2 label files named fold4_room23_mix001.csv") as err:
-        find_labels(tmp_path, "fold4_room23_mix001")
+        find_labels(tmp_path, ["fold4_room23_mix001"])
     assert "give the subfolder" in str(err.value)
 
 

@@ -111,7 +111,7 @@ def infer_paths(model, inputs, out_dir: str | Path = "predictions", *, csv: bool
     plot_fn = _viz("plot_recording") if plot else None
     html_fn = _viz("write_report") if html else None
     if labels is not None:
-        label_files = {Path(f).stem: find_labels(labels, Path(f).stem) for f in files}
+        label_files = find_labels(labels, [Path(f).stem for f in files])
     out = Path(out_dir)
     summary: dict = {"model": model_name, "task": task.describe(), "out_dir": str(out), "files": []}
     refs: dict[str, Events] = {}
@@ -185,10 +185,10 @@ def stream_paths(model, inputs, out_dir: str | Path | None = None, *, csv: bool 
     stdout = stdout if stdout is not None else sys.stdout
     label_files = {}
     if labels is not None:
-        for f in files:
-            if f == "-":
-                raise ConfigError("--labels needs named recordings; standard input has no label file")
-            label_files[f] = find_labels(labels, Path(f).stem)
+        if "-" in files:
+            raise ConfigError("--labels needs named recordings; standard input has no label file")
+        by_stem = find_labels(labels, [Path(f).stem for f in files])
+        label_files = {f: by_stem[Path(f).stem] for f in files}
     summary: dict = {"model": model_name, "task": task.describe(), "files": []}
     refs: dict[str, Events] = {}
     preds: dict[str, Events] = {}

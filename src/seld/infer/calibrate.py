@@ -44,7 +44,7 @@ def tune_thresholds(model, inputs, labels: str | Path, *, grid=GRID, tta: str | 
     runner = as_runner(model, device)
     task = runner.task
     files = expand_inputs(inputs)
-    label_files = {Path(f).stem: find_labels(labels, Path(f).stem) for f in files}
+    label_files = find_labels(labels, [Path(f).stem for f in files])
     outputs, refs = {}, {}
     for i, f in enumerate(files):
         if progress is not None:

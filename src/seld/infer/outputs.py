@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -154,25 +155,34 @@ def default_metric(task: TaskSpec) -> str:
     return "dcase2024" if task.distance else "dcase2023"
 
 
-def find_labels(labels_dir: str | Path, stem: str) -> Path:
-    """The label file ``stem.csv`` in ``labels_dir`` or, as DCASE datasets keep them (``metadata_dev/dev-test-
-    sony/...``), in one of its subfolders; missing or found twice is an error that names it."""
+def find_labels(labels_dir: str | Path, stems: Iterable[str]) -> dict[str, Path]:
+    """The label file ``<stem>.csv`` of each recording stem, in ``labels_dir`` or, as DCASE datasets keep them
+    (``metadata_dev/dev-test-sony/...``), in one of its subfolders (the tree is walked once, and only when a
+    file is not at the top); missing or found twice is an error that names it."""
     folder = Path(labels_dir)
     if not folder.is_dir():
         raise InputError(folder, "label folder not found" if not folder.exists() else "is not a folder",
                          "give the folder of the recordings' DCASE label CSVs (--labels)")
-    path = folder / f"{stem}.csv"
-    if path.is_file():
-        return path
-    found = sorted(p for p in folder.rglob(f"{stem}.csv") if p.is_file())
-    if not found:
-        raise InputError(path, "no label file for this recording (nor in a subfolder)",
-                         "name each label file after its recording (REC.wav -> REC.csv), or drop --labels")
-    if len(found) > 1:
-        raise InputError(found[0], f"{len(found)} label files named {stem}.csv under {folder} "
-                         f"({', '.join(str(p.relative_to(folder)) for p in found[:3])})",
-                         "give the subfolder that holds this recording's labels (--labels)")
-    return found[0]
+    stems = list(stems)
+    found = {s: folder / f"{s}.csv" for s in stems if (folder / f"{s}.csv").is_file()}
+    missing = [s for s in stems if s not in found]
+    if not missing:
+        return found
+    below: dict[str, list[Path]] = {}
+    for path in folder.rglob("*.csv"):
+        if path.is_file():
+            below.setdefault(path.stem, []).append(path)
+    for stem in missing:
+        paths = sorted(below.get(stem, []))
+        if not paths:
+            raise InputError(folder / f"{stem}.csv", "no label file for this recording (nor in a subfolder)",
+                             "name each label file after its recording (REC.wav -> REC.csv), or drop --labels")
+        if len(paths) > 1:
+            raise InputError(paths[0], f"{len(paths)} label files named {stem}.csv under {folder} "
+                             f"({', '.join(str(p.relative_to(folder)) for p in paths[:3])})",
+                             "give the subfolder that holds this recording's labels (--labels)")
+        found[stem] = paths[0]
+    return found
 
 
 def read_reference(path: str | Path, task: TaskSpec, n_frames: int | None = None) -> Events:
