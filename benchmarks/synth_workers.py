@@ -25,9 +25,11 @@ from common import emit, environment
 def run_synth(bank: Path, out: Path, clips: int, workers: int, preset: str) -> float:
     """Seconds of one ``seld synth`` run into a new folder ``out`` (removed afterwards)."""
     start = time.perf_counter()
-    subprocess.run(["seld", "synth", "--bank", str(bank), "--out", str(out), "--preset", preset,
-                    "--clips", str(clips), "--workers", str(workers)], check=True, capture_output=True)
+    done = subprocess.run(["seld", "synth", "--bank", str(bank), "--out", str(out), "--preset", preset,
+                           "--clips", str(clips), "--workers", str(workers)], capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(f"seld synth --workers {workers} failed: {done.stderr.strip()}")
     shutil.rmtree(out)
     return seconds
 
@@ -45,8 +47,10 @@ def main() -> None:
         bank = args.bank
         if bank is None:
             bank = Path(tmp) / "bank"
-            subprocess.run(["seld", "bank", "build", "--offline", "--per-class", "6", "--out", str(bank)],
-                           check=True, capture_output=True)
+            built = subprocess.run(["seld", "bank", "build", "--offline", "--per-class", "6", "--out", str(bank)],
+                                   capture_output=True, text=True)
+            if built.returncode:
+                raise SystemExit(f"seld bank build failed: {built.stderr.strip()}")
         times: dict[int, list[float]] = {1: [], args.workers: []}
         for r in range(args.repeats):
             for w in times:
