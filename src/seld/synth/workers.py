@@ -121,9 +121,9 @@ class TaskQueue:
     of tasks of each phase for ``progress(phase, done, total)``; errors of a task are raised to the caller.
     """
 
-    def __init__(self, pool=None, progress: Progress | None = None, totals: dict[str, int] | None = None):
+    def __init__(self, pool, progress: Progress | None, totals: dict[str, int]):
         self.pool, self.progress = pool, progress
-        self.totals = dict(totals or {})
+        self.totals = dict(totals)
         self.done = dict.fromkeys(self.totals, 0)
         self._waiting: deque = deque()              # tasks still to run here (no pool)
         self._results: queue.SimpleQueue = queue.SimpleQueue()   # (phase, result, error) from the pool
@@ -133,10 +133,10 @@ class TaskQueue:
                 progress(phase, 0, total)
 
     def submit(self, phase: str, fn: Callable, task) -> None:
-        """Run ``fn(task)`` after the tasks submitted before it."""
+        """Run ``fn(task)`` after the tasks submitted before it (``phase``: one of ``totals``)."""
+        if phase not in self.totals:
+            raise ValueError(f"unknown phase {phase!r}: give its number of tasks in totals")
         self._pending += 1
-        self.totals.setdefault(phase, 0)
-        self.done.setdefault(phase, 0)
         if self.pool is None:
             self._waiting.append((phase, fn, task))
             return
@@ -157,7 +157,7 @@ class TaskQueue:
             self._pending -= 1
             self.done[phase] += 1
             if self.progress:
-                self.progress(phase, self.done[phase], max(self.totals[phase], self.done[phase]))
+                self.progress(phase, self.done[phase], self.totals[phase])
             yield phase, result
 
     def _next(self):
