@@ -40,17 +40,17 @@ seld train experiment=default data.root="$WORK/synth" out_dir="$WORK/run" ${TRAI
 seld calibrate "$WORK/run/model.ckpt" "$WORK"/synth/foa/fold1_*_mix009.wav --labels "$WORK/synth/metadata" \
   --out "$WORK/default.ckpt" > "$WORK/calibration.json"
 
-# held-out scores (DCASE2023, macro over classes; per class in the JSON): the synthetic test fold and the replay set
-seld infer "$WORK"/synth/foa/fold2_*.wav --model "$WORK/default.ckpt" --labels "$WORK/synth/metadata" \
-  --out "$WORK/eval-synth" > "$WORK/scores-synth.json"
-seld infer "$WORK/replay/foa" --model "$WORK/default.ckpt" --labels "$WORK/replay/metadata" \
-  --out "$WORK/eval-replay" > "$WORK/scores-replay.json"
-if [ -n "${TTA:-}" ]; then   # TTA=1: the same scores with --tta acs (16 rotations, about 16 times the compute)
-  seld infer "$WORK"/synth/foa/fold2_*.wav --model "$WORK/default.ckpt" --tta acs --labels "$WORK/synth/metadata" \
-    --out "$WORK/eval-synth-tta" > "$WORK/scores-synth-tta.json"
-  seld infer "$WORK/replay/foa" --model "$WORK/default.ckpt" --tta acs --labels "$WORK/replay/metadata" \
-    --out "$WORK/eval-replay-tta" > "$WORK/scores-replay-tta.json"
-fi
+# held-out scores (DCASE2023, macro over classes; per class in the JSON): the synthetic test fold and the replay
+# set; with TTA=1 also with --tta acs (16 rotations, about 16 times the compute), into *-tta files
+held_out() {   # SUFFIX [seld infer options...]
+  local suffix=$1; shift
+  seld infer "$WORK"/synth/foa/fold2_*.wav --model "$WORK/default.ckpt" "$@" --labels "$WORK/synth/metadata" \
+    --out "$WORK/eval-synth$suffix" > "$WORK/scores-synth$suffix.json"
+  seld infer "$WORK/replay/foa" --model "$WORK/default.ckpt" "$@" --labels "$WORK/replay/metadata" \
+    --out "$WORK/eval-replay$suffix" > "$WORK/scores-replay$suffix.json"
+}
+held_out ""
+[ -z "${TTA:-}" ] || held_out -tta --tta acs
 for set in synth replay; do
   python -c "import json, sys; s = json.load(open(sys.argv[1]))['scores']; print(sys.argv[2], ' '.join(
       f'{k} {s[k]:.3f}' for k in ('ER', 'F', 'LE', 'LR', 'SELD')))" "$WORK/scores-$set.json" "$set"
