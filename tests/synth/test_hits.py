@@ -49,3 +49,31 @@ def test_load_hit_trims_silence_resamples_and_normalises(tmp_path):
     sf.write(tmp_path / "hit.wav", np.stack([x, x], axis=1), 16000)
     hit = hits.load_hit(str(tmp_path / "hit.wav"), FS)
     assert abs(len(hit) - 0.05 * FS) <= 0.01 * FS and np.abs(hit).max() == pytest.approx(1.0, abs=0.05)
+
+
+def _knocking(times, fs=16000, seconds=1.2, ring=0.03):
+    """Decaying 400 Hz knocks at ``times`` over a faint noise floor (a real recording is never silent)."""
+    t = np.arange(int(0.12 * fs)) / fs
+    knock = np.sin(2 * np.pi * 400 * t) * np.exp(-t / ring)
+    x = 1e-4 * np.random.default_rng(0).standard_normal(int(seconds * fs))
+    for at in times:
+        x[int(at * fs):int(at * fs) + len(knock)] += knock
+    return x
+
+
+@pytest.mark.parametrize("times", [(0.1,), (0.1, 0.3, 0.45), (0.05, 0.25, 0.45, 0.65, 0.9)])
+def test_onsets_find_each_knock_of_a_recorded_series(times):
+    x = _knocking(times)
+    found = np.array(hits.onsets(x, 16000)) / 16000
+    assert len(found) == len(times)
+    np.testing.assert_allclose(found, times, atol=0.011)      # within two 5 ms frames
+
+
+def test_load_hits_cuts_a_recording_of_several_hits_into_single_normalised_hits(tmp_path):
+    sf.write(tmp_path / "knock.wav", _knocking((0.1, 0.3, 0.45)), 16000)
+    pieces = hits.load_hits(str(tmp_path / "knock.wav"), FS)
+    assert len(pieces) == 3
+    for piece in pieces:                    # each one knock: it starts loud and is over within its 150 ms slot
+        assert np.abs(piece).max() == pytest.approx(1.0) and len(piece) <= 0.2 * FS
+        assert np.abs(piece[:int(0.01 * FS)]).max() > 0.5
+    assert len(hits.load_hits(str(tmp_path / "knock.wav"), FS)[0]) < len(hits.load_hit(str(tmp_path / "knock.wav"), FS))

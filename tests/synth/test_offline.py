@@ -17,7 +17,7 @@ import soundfile as sf
 from click.testing import CliRunner
 
 from seld.errors import ConfigError
-from seld.synth import debian, midi, offline, procedural
+from seld.synth import debian, hits, midi, offline, procedural
 from seld.synth.bank import BankSettings
 from seld.synth.cli import build, info
 
@@ -236,3 +236,22 @@ def test_the_command_builds_from_the_cache_only_and_refuses_offline_options_with
     refused = CliRunner().invoke(build, ["--from", str(tmp_path), "--cache", str(cache), "--out", str(tmp_path / "b")])
     assert isinstance(refused.exception, ConfigError) and "--cache has no effect without --offline" in str(
         refused.exception)
+
+
+def test_a_recording_of_several_knocks_is_sequenced_knock_by_knock(tmp_path):
+    """A ``split`` Hits recipe cuts a recorded series of knocks into single knocks: a sequence then holds as
+    many knocks as its rhythm has onsets, not a whole recorded series per onset."""
+    fs = 16000
+    t = np.arange(int(0.1 * fs)) / fs
+    knock = np.sin(2 * np.pi * 400 * t) * np.exp(-t / 0.02)
+    series = 1e-4 * np.random.default_rng(0).standard_normal(fs)
+    for at in (0.1, 0.35, 0.6):
+        series[int(at * fs):int(at * fs) + len(knock)] += knock
+    sf.write(tmp_path / "Knock.wav", series, fs)
+    for seed in range(5):
+        job = ("split-hits", "knocks", ((str(tmp_path / "Knock.wav"),),), seed, 12, 0, fs)
+        audio, sr = offline._generate(job)
+        expected = hits.knocks(np.random.default_rng([seed, 12, 0]), 1)
+        assert sr == fs and len(hits.onsets(audio.astype(np.float64), fs)) == len(expected)
+        whole, _ = offline._generate(("hits",) + job[1:])
+        assert len(whole) > len(audio)           # unsplit, every onset plays the whole 0.6 s series

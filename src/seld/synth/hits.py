@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["RHYTHMS", "load_hit", "sequence", "footsteps", "claps", "knocks", "rings", "phone", "drums",
+__all__ = ["RHYTHMS", "load_hit", "load_hits", "onsets", "sequence", "footsteps", "claps", "knocks", "rings", "phone", "drums",
            "strums"]
 
 Onsets = list[tuple[float, int, float]]
@@ -27,6 +27,42 @@ _MAX_HIT = 2.5      # seconds kept of one hit (a guitar strum rings for about 2 
 @lru_cache(maxsize=512)
 def load_hit(path: str, fs: int) -> np.ndarray:
     """A recorded hit as float64 mono at ``fs``, trimmed to its sound (40 dB below the peak frame), peak 1."""
+    return _trim(_read(path, fs), fs, path)
+
+
+@lru_cache(maxsize=128)
+def load_hits(path: str, fs: int) -> tuple[np.ndarray, ...]:
+    """The single hits of a recording of several (a recorded knock on a door, a bell struck twice): the
+    recording cut at its onsets (:func:`onsets`), each piece trimmed and normalised like :func:`load_hit`."""
+    x = _read(path, fs)
+    cuts = [*onsets(x, fs), len(x)]
+    return tuple(_trim(x[a:b], fs, path) for a, b in zip(cuts[:-1], cuts[1:]))
+
+
+def onsets(x: np.ndarray, fs: int, rise_db: float = 12.0, floor_db: float = 30.0, gap: float = 0.08) -> list[int]:
+    """Sample indices where hits start: frames whose level jumps ``rise_db`` above the quietest of the 20 ms
+    before, within ``floor_db`` of the loudest frame, at least ``gap`` seconds after the previous onset (the
+    first is the start of the sound)."""
+    db = _frame_db(x, fs)
+    hop = max(int(_FRAME * fs), 1)
+    back = max(int(0.02 / _FRAME), 1)
+    loud = db > db.max() - floor_db
+    found = [int(np.flatnonzero(loud)[0])]
+    for t in range(back, len(db)):
+        if loud[t] and db[t] - db[t - back:t].min() > rise_db and t - found[-1] >= gap / _FRAME:
+            found.append(t)
+    # an onset frame can hold the end of the hit before: start each cut one frame earlier
+    return [max(t - 1, 0) * hop if i else t * hop for i, t in enumerate(found)]
+
+
+def _frame_db(x: np.ndarray, fs: int) -> np.ndarray:
+    hop = max(int(_FRAME * fs), 1)
+    n = max(len(x) // hop, 1)
+    return 10 * np.log10(np.mean(np.resize(x, n * hop).reshape(n, hop) ** 2, axis=1) + 1e-20)
+
+
+def _read(path: str, fs: int) -> np.ndarray:
+    """A recording as float64 mono at ``fs``."""
     import soundfile as sf
     from math import gcd
     from scipy.signal import resample_poly
@@ -36,10 +72,13 @@ def load_hit(path: str, fs: int) -> np.ndarray:
     if sr != fs:
         g = gcd(int(sr), int(fs))
         x = resample_poly(x, fs // g, int(sr) // g)
+    return x
+
+
+def _trim(x: np.ndarray, fs: int, path: str) -> np.ndarray:
+    """``x`` trimmed to 40 dB below its loudest frame (at most :data:`_MAX_HIT`), peak 1, faded out; read-only."""
     hop = max(int(_FRAME * fs), 1)
-    n = max(len(x) // hop, 1)
-    db = 10 * np.log10(np.mean(np.resize(x, n * hop).reshape(n, hop) ** 2, axis=1) + 1e-20)
-    active = np.flatnonzero(db > db.max() - 40)
+    active = np.flatnonzero(_frame_db(x, fs) > _frame_db(x, fs).max() - 40)
     x = x[active[0] * hop:min((active[-1] + 1) * hop, active[0] * hop + int(_MAX_HIT * fs))]
     peak = np.abs(x).max()
     if not np.isfinite(peak) or peak == 0:

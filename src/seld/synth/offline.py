@@ -108,6 +108,13 @@ SOUND_PACKAGES = {p.name: p for p in (
     SoundPackage("freetennis-common", "GPL-2+"),
     SoundPackage("linphone-common", "GPL-3+"),
     SoundPackage("xboard", "GPL-3+ AND HPND"),
+    SoundPackage("orage-data", "GPL-2+"),
+    SoundPackage("sonic-pi-samples", "MIT"),
+    SoundPackage("freefilesync", "GPL-3"),
+    SoundPackage("tuxpaint-data", "GPL-2+"),
+    SoundPackage("gnome-shell-pomodoro-data", "GPL-3+"),
+    SoundPackage("dclock", "GPL-2+"),
+    SoundPackage("dustracing2d-data", "GPL-3+"),
     SoundPackage("gcompris-qt-data", "GPL-3+"),
     SoundPackage("0ad-data", "CC-BY-SA-3.0", large=True),
 )}
@@ -141,7 +148,8 @@ class Real:
 class Hits:
     """Recorded single hits sequenced into events by a rhythm of :data:`seld.synth.hits.RHYTHMS`.
 
-    Files are grouped into *takes* (a file name without its number or velocity word: ``carpet1..4`` ->
+    With ``split``, a file is a recording of several hits (a knock on a door), cut into its single hits
+    (:func:`seld.synth.hits.load_hits`), each a variant of the file's take. Files are grouped into *takes* (a file name without its number or velocity word: ``carpet1..4`` ->
     ``carpet``, ``Snare-Hard`` -> ``Snare``). An event draws from one group: one take (``group="take"``), or for
     drum grooves all the takes of one kit folder (``group="folder"``), each take a kit piece.
     """
@@ -152,6 +160,7 @@ class Hits:
     group: str = "take"
     exclude: tuple[str, ...] = ()
     licence: str = ""
+    split: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,6 +193,8 @@ _GCA = "/gcompris/src/activities/"
 _0AD = "usr/share/games/0ad/mods/public/public.zip/audio/"
 _LO = "usr/lib/libreoffice/share/gallery/sounds/"
 _XB = "usr/share/games/xboard/sounds/"
+_SP = "usr/share/sonic-pi/samples/"
+_FFS = "usr/share/freefilesync/"
 #: kit pieces that are events of other classes (claps, bells), kept out of the drum grooves: a recording
 #: belongs to one class only
 _NOT_GROOVE = ("*clap*", "*Clap*", "*bell*", "*Bell*")
@@ -297,15 +308,26 @@ RECIPES: dict[str, tuple[Real | Hits | Generated, ...]] = {
         Real("scratch", (f"{_SC}Effects/BellToll.wav", f"{_SC}Percussion/Gong.wav")),
         Real("libreoffice-common", (f"{_LO}gong.wav",)),
         Real("xboard", (f"{_XB}gong.wav",)),
+        Real("sonic-pi-samples", (f"{_SP}perc_bell.flac", f"{_SP}perc_till.flac"), licence="CC0-1.0"),
+        Real("sonic-pi-samples", (f"{_SP}perc_bell2.flac",)),
+        Real("dustracing2d-data", ("usr/share/games/dustracing2d/sounds/bell.ogg",)),
+        Real("dclock", ("usr/share/sounds/dclock/bell.wav",)),
+        Real("freefilesync", (f"{_FFS}gong.wav",)),
+        Hits("freefilesync", (f"{_FFS}bell*.wav", f"{_FFS}ding.wav"), "rings"),
+        Hits("tuxpaint-data", ("usr/share/tuxpaint/sounds/typewriterbell.wav",), "rings"),
+        Hits("gnome-shell-pomodoro-data", ("usr/share/gnome-pomodoro/sounds/*bell.ogg",), "rings"),
         Hits("hydrogen-drumkits", (f"{_H2}Gimme A Hand 1.0/Cowbell-*.wav", f"{_H2}The Black Pearl 1.0/Cowbell-*.wav"),
              "rings"),
         Hits("hydrogen-drumkits", (f"{_H2}circAfrique v4/*Bell*.wav",), "rings", licence="CC-BY-SA-3.0"),
         Hits("hydrogen-data", (f"{_H2}GMRockKit/Cowbell-*.wav",), "rings"),
         Generated("midi-bell"), Generated("procedural")),
-    "knock": (
+    "knock": (                          # recorded knocks cut into single knocks, and single wooden hits
+        Hits("orage-data", ("usr/share/orage/sounds/Knock.wav",), "knocks", split=True),
+        Hits("gcompris-qt-data", (f"{_GC}melody.rcc{_GCA}melody/resource/knock.wav",), "knocks", licence="GPL-3",
+             split=True),
+        Hits("sonic-pi-samples", (f"{_SP}elec_wood.flac",), "knocks", licence="CC0-1.0", split=True),
         Hits("xboard", (f"{_XB}woodthunk.wav",), "knocks"),
         Hits("hydrogen-drumkits", (f"{_H2}Gimme A Hand 1.0/CajonThumps-*.wav",), "knocks"),
-        Real("gcompris-qt-data", (f"{_GC}melody.rcc{_GCA}melody/resource/knock.wav",), licence="GPL-3"),
         Generated("procedural")),
 }
 
@@ -379,11 +401,13 @@ _COMPOSERS = {"midi-music": midi.compose_music, "midi-instrument": midi.compose_
 
 def _generate(job) -> tuple[np.ndarray, int]:
     """One generated recording ``("generated", class name, kind, seed, class index, k, fs)`` or one sequence of
-    hits ``("hits", rhythm, takes (tuples of files), seed, class index, k, fs)``."""
+    hits ``("hits", rhythm, takes (tuples of files), seed, class index, k, fs)`` (``"split-hits"``: each file a
+    recording of several hits, cut into them)."""
     what, name, kind, seed, cls, k, fs = job
     rng = np.random.default_rng([seed, cls, k])
-    if what == "hits":
-        takes = [[hits.load_hit(f, fs) for f in files] for files in kind]
+    if what in ("hits", "split-hits"):
+        takes = [[hit for f in files for hit in (hits.load_hits(f, fs) if what == "split-hits"
+                                                 else (hits.load_hit(f, fs),))] for files in kind]
         onsets = hits.RHYTHMS[name](rng, len(takes))
         return hits.sequence(takes, onsets, fs, rng), fs
     if kind.startswith("speech"):
@@ -546,8 +570,8 @@ def build_offline_bank(out: str | Path, settings: BankSettings = BankSettings(),
             for f in files:
                 key = str(Path(f).parent) if r.group == "folder" else _take(f)
                 by_group.setdefault(key, {}).setdefault(_take(f), []).append(str(roots[r.package] / f))
-            groups += [(f"{r.package}:{key}", r.rhythm, tuple(tuple(v) for v in takes.values()), licence)
-                       for key, takes in sorted(by_group.items())]
+            groups += [(f"{r.package}:{key}", r.rhythm, tuple(tuple(v) for v in takes.values()), licence,
+                        "split-hits" if r.split else "hits") for key, takes in sorted(by_group.items())]
         n_hit_files = sum(len(v) for g in groups for v in g[2])
         *picks, n_seq = _share(per_class, [len(files) for files in real] + [SEQUENCES_PER_HIT * n_hit_files])
         for files, n in zip(real, picks):
@@ -556,15 +580,15 @@ def build_offline_bank(out: str | Path, settings: BankSettings = BankSettings(),
                 sources.append(SourceFile(path, c, licence, name=source))
         if groups:
             split = assign_splits([g[0] for g in groups], [c] * len(groups), settings.test_fraction)
-            for key, _rhythm, takes, _licence in groups:
+            for key, _rhythm, takes, _licence, _what in groups:
                 hit_files[(c, key)] = (split[key], [f for v in takes for f in v])
             by_split = {s: [g for g in groups if split[g[0]] == s] for s in ("train", "test")}
             n_test = int(round(settings.test_fraction * n_seq)) if by_split["test"] else 0
             for k in range(n_seq):
                 part = "test" if k < n_test else "train"
-                key, rhythm, takes, licence = by_split[part][int(rng.integers(len(by_split[part])))]
+                key, rhythm, takes, licence, what = by_split[part][int(rng.integers(len(by_split[part])))]
                 path = work / f"{c:02d}-hits-{k:04d}.flac"
-                jobs.append((str(path), ("hits", rhythm, takes, seed, c, k, settings.sample_rate)))
+                jobs.append((str(path), (what, rhythm, takes, seed, c, k, settings.sample_rate)))
                 sources.append(SourceFile(str(path), c, licence, name=f"hits:{key}#{k:04d}", split=part))
         n_real = sum(picks) + n_seq
         makers = [r.kind for r in rs if isinstance(r, Generated) and not set(r.packages) & set(missing_tools)]
