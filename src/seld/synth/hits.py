@@ -15,8 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["RHYTHMS", "load_hit", "load_hits", "onsets", "sequence", "footsteps", "claps", "knocks", "rings", "phone", "drums",
-           "strums"]
+__all__ = ["RHYTHMS", "load_hit", "load_hits", "onsets", "sequence", "footsteps", "claps", "knocks", "rings",
+           "phone", "drums", "strums"]
 
 Onsets = list[tuple[float, int, float]]
 
@@ -78,7 +78,8 @@ def _read(path: str, fs: int) -> np.ndarray:
 def _trim(x: np.ndarray, fs: int, path: str) -> np.ndarray:
     """``x`` trimmed to 40 dB below its loudest frame (at most :data:`_MAX_HIT`), peak 1, faded out; read-only."""
     hop = max(int(_FRAME * fs), 1)
-    active = np.flatnonzero(_frame_db(x, fs) > _frame_db(x, fs).max() - 40)
+    db = _frame_db(x, fs)
+    active = np.flatnonzero(db > db.max() - 40)
     x = x[active[0] * hop:min((active[-1] + 1) * hop, active[0] * hop + int(_MAX_HIT * fs))]
     peak = np.abs(x).max()
     if not np.isfinite(peak) or peak == 0:
