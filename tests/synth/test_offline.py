@@ -255,3 +255,21 @@ def test_a_recording_of_several_knocks_is_sequenced_knock_by_knock(tmp_path):
         assert sr == fs and len(hits.onsets(audio.astype(np.float64), fs)) == len(expected)
         whole, _ = offline._generate(("hits",) + job[1:])
         assert len(whole) > len(audio)           # unsplit, every onset plays the whole 0.6 s series
+
+
+def test_generated_clips_are_made_in_parallel_from_a_script_read_on_standard_input(tmp_path):
+    """With several workers the generated clips are made in a pool of forked workers: a caller whose main
+    module cannot be imported again (``python -``, a notebook) gets the bank, not workers restarting forever, and
+    the same bank as with one worker."""
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom seld.synth import offline\nfrom seld.synth.bank import BankSettings\n"
+              "offline.build_offline_bank(sys.argv[1], BankSettings(sample_rate=16000), per_class=4, "
+              "classes=('knock', 'water_tap'), cache=sys.argv[2], download=False, workers=int(sys.argv[3]))\n")
+    for workers in (1, 2):
+        done = subprocess.run([sys.executable, "-", str(tmp_path / f"bank{workers}"), str(tmp_path / "cache"),
+                               str(workers)], input=script, text=True, capture_output=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+    one, two = ((tmp_path / f"bank{w}" / "manifest.csv").read_text() for w in (1, 2))
+    assert one == two and len(one.splitlines()) == 1 + 8

@@ -625,9 +625,9 @@ def build_offline_bank(out: str | Path, settings: BankSettings = BankSettings(),
 
 def _run(jobs: list, workers: int) -> list[str | None]:
     if workers > 1 and len(jobs) > 1:
-        import multiprocessing as mp
+        from seld.synth.workers import worker_pool
 
-        with mp.get_context("spawn").Pool(workers) as pool:
+        with worker_pool(workers) as pool:
             return pool.map(_make, jobs, chunksize=4)
     return [_make(job) for job in jobs]
 
