@@ -15,7 +15,9 @@
 # Set WORKERS (default 2) for the bank and the synthesis; extra `seld train` overrides go in TRAIN_ARGS.
 # RESUME_FROM=PATH continues a run from its Lightning checkpoint (a run's last.ckpt, optimizer state included)
 # instead of starting from scratch, when WORK/run has no checkpoint of its own. The shipped weights are the end of
-# the full 40-epoch run (three sittings on 2 CPU cores, each resumed this way).
+# the full 40-epoch run (three sittings on 2 CPU cores, each resumed this way) on the bank as it was before the
+# recorded knocks and bells were added. A run on today's bank is under way: continue it with
+#   RESUME_FROM=recipes/default_model/last.ckpt recipes/default_model/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${1:-data/default-model}
