@@ -148,10 +148,11 @@ class Real:
 class Hits:
     """Recorded single hits sequenced into events by a rhythm of :data:`seld.synth.hits.RHYTHMS`.
 
-    With ``split``, a file is a recording of several hits (a knock on a door), cut into its single hits
-    (:func:`seld.synth.hits.load_hits`), each a variant of the file's take. Files are grouped into *takes* (a file name without its number or velocity word: ``carpet1..4`` ->
+    Files are grouped into *takes* (a file name without its number or velocity word: ``carpet1..4`` ->
     ``carpet``, ``Snare-Hard`` -> ``Snare``). An event draws from one group: one take (``group="take"``), or for
-    drum grooves all the takes of one kit folder (``group="folder"``), each take a kit piece.
+    drum grooves all the takes of one kit folder (``group="folder"``), each take a kit piece. With ``split``, a
+    file is a recording of several hits (a knock on a door), cut into its single hits
+    (:func:`seld.synth.hits.load_hits`), each a variant of the file's take.
     """
 
     package: str
