@@ -22,14 +22,20 @@ import numpy as np
 from common import emit, environment
 
 
+def seld(*args: str) -> None:
+    """Run a ``seld`` command; a failure stops the benchmark with that command's own error."""
+    done = subprocess.run(["seld", *args], capture_output=True, text=True)
+    if done.returncode:
+        command = " ".join(a for a in args[:2] if not a.startswith("-"))
+        raise SystemExit(f"seld {command} failed: {done.stderr.strip()}")
+
+
 def run_synth(bank: Path, out: Path, clips: int, workers: int, preset: str) -> float:
     """Seconds of one ``seld synth`` run into a new folder ``out`` (removed afterwards)."""
     start = time.perf_counter()
-    done = subprocess.run(["seld", "synth", "--bank", str(bank), "--out", str(out), "--preset", preset,
-                           "--clips", str(clips), "--workers", str(workers)], capture_output=True, text=True)
+    seld("synth", "--bank", str(bank), "--out", str(out), "--preset", preset, "--clips", str(clips),
+         "--workers", str(workers))
     seconds = time.perf_counter() - start
-    if done.returncode:
-        raise SystemExit(f"seld synth --workers {workers} failed: {done.stderr.strip()}")
     shutil.rmtree(out)
     return seconds
 
@@ -47,10 +53,7 @@ def main() -> None:
         bank = args.bank
         if bank is None:
             bank = Path(tmp) / "bank"
-            built = subprocess.run(["seld", "bank", "build", "--offline", "--per-class", "6", "--out", str(bank)],
-                                   capture_output=True, text=True)
-            if built.returncode:
-                raise SystemExit(f"seld bank build failed: {built.stderr.strip()}")
+            seld("bank", "build", "--offline", "--per-class", "6", "--out", str(bank))
         times: dict[int, list[float]] = {1: [], args.workers: []}
         for r in range(args.repeats):
             for w in times:
