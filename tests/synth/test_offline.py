@@ -273,3 +273,37 @@ def test_generated_clips_are_made_in_parallel_from_a_script_read_on_standard_inp
         assert done.returncode == 0, done.stderr[-2000:]
     one, two = ((tmp_path / f"bank{w}" / "manifest.csv").read_text() for w in (1, 2))
     assert one == two and len(one.splitlines()) == 1 + 8
+
+
+# kit-piece names as the Hydrogen packages spell them: drums, and pieces that sound like other classes' events
+_KIT = {"hydrogen-drumkits": {
+            "The Black Pearl 1.0": ("PearlKick-Hard.wav", "PearlSideStick-Med.wav", "Cowbell-Soft.wav",
+                                    "HandClap.wav", "PaisteBell-Med.wav", "PearlTom1-Hard.wav"),
+            "Millo_MultiLayered3": ("bd_01.flac", "mc_cb.flac", "sd_02.flac"),
+            "Millo-Drums_v.1": ("stick_Woody.flac", "misc_Cowbell.flac", "snare.flac"),
+            "ForzeeStereo": ("AgogoHigh.wav", "RimClick.wav", "Stick.wav", "Kick.wav"),
+            "BJA_Pacific": ("BD_01.aiff", "BL_01.aiff", "CB_01.aiff", "SN_01.aiff"),     # BL ride bell, CB crash
+            "Gimme A Hand 1.0": ("CajonThumps-01.wav", "Cowbell-01.wav", "HandClap-01.wav")},
+        "hydrogen-data": {"GMRockKit": ("Kick-Hard.wav", "Cowbell-Med.wav", "SideStick-Soft.wav", "Bell-Hard.wav")}}
+_DRUMS = {"PearlKick-Hard.wav", "PearlTom1-Hard.wav", "bd_01.flac", "sd_02.flac", "snare.flac", "Kick.wav",
+          "BD_01.aiff", "CB_01.aiff", "SN_01.aiff", "Kick-Hard.wav"}
+
+
+def test_drum_grooves_leave_out_kit_pieces_that_sound_like_bells_knocks_or_claps(tmp_path):
+    roots = {}
+    for package, kits in _KIT.items():
+        roots[package] = tmp_path / package
+        for kit, names in kits.items():
+            for name in names:
+                path = roots[package] / "usr/share/hydrogen/data/drumkits" / kit / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.touch()
+    used: dict[str, str] = {}
+    for cls, recipes in offline.RECIPES.items():
+        for r in recipes:
+            if isinstance(r, offline.Hits) and r.package in roots:
+                for f in offline._files(roots[r.package], r):
+                    key = f"{r.package}:{f}"
+                    assert used.setdefault(key, cls) == cls, f"{key} is in {used[key]} and in {cls}"
+    assert {Path(f).name for f, cls in used.items() if cls == "musical_instrument"} == _DRUMS
+    assert not set(midi.PERCUSSION_NOTES) & {56, 67, 68, 75, 76, 77}   # GM cowbell, agogos, claves, wood blocks

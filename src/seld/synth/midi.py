@@ -105,7 +105,8 @@ def compose_music(rng: np.random.Generator) -> tuple[list[Note], dict[int, int],
 
 #: acoustic instruments of the STARSS23 "musical instrument" class: General MIDI programs, and drum notes
 INSTRUMENT_PROGRAMS = (0, 1, 24, 25, 12, 13, 11, 40, 42, 73)
-PERCUSSION_NOTES = (56, 70, 69, 54, 76)        # cowbell, maracas, cabasa, tambourine, wood block
+#: (no cowbell or wood block: those are the bell and knock classes)
+PERCUSSION_NOTES = (70, 69, 54, 60, 62)        # maracas, cabasa, tambourine, high bongo, mute high conga
 
 
 def compose_instrument(rng: np.random.Generator) -> tuple[list[Note], dict[int, int], float]:

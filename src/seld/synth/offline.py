@@ -196,9 +196,10 @@ _LO = "usr/lib/libreoffice/share/gallery/sounds/"
 _XB = "usr/share/games/xboard/sounds/"
 _SP = "usr/share/sonic-pi/samples/"
 _FFS = "usr/share/freefilesync/"
-#: kit pieces that are events of other classes (claps, bells), kept out of the drum grooves: a recording
-#: belongs to one class only
-_NOT_GROOVE = ("*clap*", "*Clap*", "*bell*", "*Bell*")
+#: kit pieces that sound like events of other classes, kept out of the drum grooves (a recording belongs to one
+#: class only): claps; bells, cowbells and agogos (BL is BJA_Pacific's ride bell, mc_cb Millo's cowbell); stick
+#: clicks on wood and rims, which sound like knocks
+_NOT_GROOVE = ("*clap*", "*Clap*", "*bell*", "*Bell*", "BL_*", "mc_cb*", "Agogo*", "*tick*", "RimClick*")
 _ASTERISK_SKIP = ("*/silence/*", "*beep*", "*-2tone.wav", "*/tt-monkeys.wav")   # tones and monkeys, not speech
 
 
@@ -289,7 +290,7 @@ RECIPES: dict[str, tuple[Real | Hits | Generated, ...]] = {
         Hits("hydrogen-drumkits", (f"{_H2}circAfrique v4/*.wav",), "drums", group="folder", licence="CC-BY-SA-3.0",
              exclude=_NOT_GROOVE),
         Hits("hydrogen-drumkits", (f"{_H2}BJA_Pacific/*.aiff",), "drums", group="folder",
-             licence="CC-BY-SA-3.0"),
+             licence="CC-BY-SA-3.0", exclude=_NOT_GROOVE),
         Hits("hydrogen-data", (f"{_H2}GMRockKit/*.wav",), "drums", group="folder", exclude=_NOT_GROOVE),
         Real("gcompris-qt-data", (f"{_GC}instruments.rcc{_GCA}instruments/resource/*.ogg",),
              exclude=("*drum_kit*",)),
