@@ -34,6 +34,7 @@ def test_train_validate_checkpoint_and_rebuild(tiny_config, tiny_dataset):
     assert {p.name for p in (out / "checkpoints").iterdir()} == {"best.ckpt", "last.ckpt"}
     metrics = (out / "logs" / "version_0" / "metrics.csv").read_text()
     assert "val/SELD" in metrics and "train/loss" in metrics
+    assert all(f"val/F/{name}" in metrics.splitlines()[0].split(",") for name in CLASSES)
     assert list((out / "tb" / "version_0").glob("events.out.tfevents.*"))
     assert result["best_SELD"] >= 0.0   # an untrained network inserts many events: ER, hence SELD, may pass 1
 

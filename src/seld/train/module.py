@@ -125,6 +125,10 @@ class SeldLitModule(L.LightningModule):
         values = {k: v for k, v in result.overall().items() if v is not None and np.isfinite(v)}
         # every rank holds every value: logged without a further reduction
         self.log_dict({f"val/{k}": float(v) for k, v in values.items()}, prog_bar=False)
+        # the F-score of every class, to see which classes the network has not learned yet
+        per_class_f = result.per_class.get("F", ())
+        self.log_dict({f"val/F/{name}": float(f) for name, f in zip(self.task.classes, per_class_f)
+                       if np.isfinite(f)}, prog_bar=False)
         if "SELD" in values:
             self.log("SELD", float(values["SELD"]), prog_bar=True, logger=False)
 
