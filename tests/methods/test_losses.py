@@ -86,6 +86,11 @@ def _slow_adpit(output: torch.Tensor, targets: torch.Tensor) -> float:
     return total / (nb * nt * k)
 
 
+def _slow_adpit_class(output: torch.Tensor, targets: torch.Tensor, c: int) -> float:
+    """The ADPIT loss of class ``c`` alone (its mean over items and frames)."""
+    return _slow_adpit(output[..., c::targets.shape[-1]], targets[..., c:c + 1])
+
+
 @pytest.mark.parametrize("width", [4, 5])
 def test_adpit_equals_the_candidate_by_candidate_definition(width):
     gen = torch.Generator().manual_seed(width)
@@ -210,3 +215,21 @@ def test_mismatched_output_shapes_are_reported_with_both_shapes():
         get_method("accdoa").loss(torch.zeros(2, 4, 12), torch.zeros(2, 4, 15))
     with pytest.raises(ValueError, match="maccdoa"):
         get_method("maccdoa").loss(torch.zeros(2, 4, 45), torch.zeros(2, 4, 6, 5, 5))
+
+
+def test_class_weights_weigh_each_class_term_of_adpit_and_accdoa():
+    gen = torch.Generator().manual_seed(7)
+    targets = torch.randn(2, 3, 6, 4, 4, generator=gen)
+    targets[:, :, :, 0] = (torch.rand(2, 3, 6, 4, generator=gen) < 0.4).float()
+    output = torch.randn(2, 3, 3 * 3 * 4, generator=gen)
+    weights = torch.tensor([0.5, 2.0, 1.0, 0.5])
+    per_class = [_slow_adpit_class(output, targets, c) for c in range(4)]
+    expected = sum(float(w) * v for w, v in zip(weights, per_class)) / 4
+    assert float(adpit_loss(output, targets, weights)) == pytest.approx(expected, rel=1e-5)
+    assert float(adpit_loss(output, targets, torch.ones(4))) == pytest.approx(float(adpit_loss(output, targets)))
+
+    method = get_method("accdoa")
+    target, out = torch.zeros(2, 4, 3 * 5), torch.zeros(2, 4, 3 * 5)
+    target[1, 2, 7] = 1.0                                   # axis y of class 2
+    method.class_weights = torch.tensor([1.0, 1.0, 3.0, 0.0, 0.0])
+    assert float(method.loss(out, target)) == pytest.approx(3 / target.numel())

@@ -86,6 +86,14 @@ class LabelStore:
         """Memory-map a store saved with its :meth:`arrays`."""
         return cls(load_arrays(folder, COLUMNS), label_frame)
 
+    def class_frames(self, num_classes: int) -> np.ndarray:
+        """Active label frames per class [K] over every recording (a frame with two events of a class counts
+        once)."""
+        rec = np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.offsets))
+        span = int(self.frame.max()) + 1 if len(self.frame) else 1
+        key = np.unique((rec * span + self.frame) * num_classes + self.cls)
+        return np.bincount(key % num_classes, minlength=num_classes)
+
     def last_frame(self, rec: int) -> int:
         """Largest label frame of recording ``rec`` (-1 without events)."""
         lo, hi = self.offsets[rec], self.offsets[rec + 1]

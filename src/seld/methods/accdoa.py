@@ -36,6 +36,7 @@ class ACCDOA(Method):
 
     name = "accdoa"
     head = "accdoa"
+    supports_class_weights = True
 
     def __init__(self, distance: bool = False):
         self.distance = bool(distance)
@@ -57,9 +58,14 @@ class ACCDOA(Method):
         return torch.from_numpy(target.astype(np.float32))
 
     def loss_terms(self, output: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Mean squared error over every frame, axis and class."""
+        """Mean squared error over every frame, axis and class (each class's terms weighted by
+        ``class_weights`` when set)."""
         check_shape(output, targets, "accdoa")
-        return {"loss": F.mse_loss(output, targets)}
+        if self.class_weights is None:
+            return {"loss": F.mse_loss(output, targets)}
+        k = len(self.class_weights)
+        err = (output - targets).square().view(*output.shape[:-1], -1, k)
+        return {"loss": (err * self.class_weights.to(err)).mean()}
 
     def decode(self, output: torch.Tensor, thresholds=0.5, *, top_k: int | None = 3,
                frame_len: float = FRAME_LEN) -> list[Events]:

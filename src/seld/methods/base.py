@@ -58,6 +58,10 @@ class Method(abc.ABC):
     name: str
     head: str
     frame_len: float = FRAME_LEN
+    #: per-class loss weights [K] (mean 1), or None; set by training (``method.class_weights``) on the methods whose
+    #: loss is a mean over classes (ACCDOA, multi-ACCDOA)
+    class_weights: torch.Tensor | None = None
+    supports_class_weights: bool = False
 
     @abc.abstractmethod
     def encode(self, events: Events, num_frames: int, num_classes: int, *, start: int = 0,

@@ -10,7 +10,7 @@ C0, C1, C2 when there are three or more (a fourth and later instance is dropped,
 
 Loss (auxiliary duplicating permutation-invariant training): per (item, frame, class) the output is compared
 with 13 candidate targets, A0A0A0, the 6 ways to spread B0 and B1 over 3 tracks, the 6 orders of C0 C1 C2, and
-the smallest mean squared error counts; the loss is its mean. As in Sony's baseline each candidate is padded
+the smallest mean squared error counts; the loss is its mean (weighted per class with ``class_weights``). As in Sony's baseline each candidate is padded
 with the first candidate of the two other groups, so that a candidate of an empty group does not pull the
 output towards zero. Dummy track vectors are act * (x, y, z) and, for the distance, d where act > 0 (the same
 as DCASE2024 for 0/1 activity; a soft activity does not shrink the distance).
@@ -59,8 +59,9 @@ def _dummy_tracks(targets: torch.Tensor) -> torch.Tensor:
     return dummy
 
 
-def adpit_loss(output: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """ADPIT loss of output [B, T, 3 * C * K] against ADPIT targets [B, T, 6, 1 + C, K] (C = 3 or 4)."""
+def adpit_loss(output: torch.Tensor, targets: torch.Tensor, class_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """ADPIT loss of output [B, T, 3 * C * K] against ADPIT targets [B, T, 6, 1 + C, K] (C = 3 or 4); with
+    ``class_weights`` [K] each class's term is weighted (weights of mean 1 keep the loss's scale)."""
     nb, nt, _, width, k = targets.shape
     dummy = _dummy_tracks(targets)
     candidates = [dummy[:, :, list(idx)] for idx in ADPIT_CANDIDATES]  # each [B, T, 3, C, K]
@@ -68,7 +69,8 @@ def adpit_loss(output: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     out = output.reshape(nb, nt, 3, width - 1, k)
     losses = torch.stack([((out - (cand + first_sum - candidates[_GROUP_FIRST[p]])) ** 2).mean(dim=(2, 3))
                           for p, cand in enumerate(candidates)])  # [13, B, T, K]
-    return losses.min(dim=0).values.mean()
+    best = losses.min(dim=0).values  # [B, T, K]
+    return best.mean() if class_weights is None else (best * class_weights.to(best)).mean()
 
 
 class MultiACCDOA(Method):
@@ -80,6 +82,7 @@ class MultiACCDOA(Method):
 
     name = "maccdoa"
     head = "maccdoa"
+    supports_class_weights = True
 
     def __init__(self, distance: bool = False):
         self.distance = bool(distance)
@@ -114,7 +117,7 @@ class MultiACCDOA(Method):
         if width != 1 + self._width or output.shape != (nb, nt, 3 * self._width * k):
             raise ValueError(f"maccdoa: network output of shape {tuple(output.shape)} does not fit ADPIT targets of "
                              f"shape {tuple(targets.shape)} (expected output [B, T, {3 * self._width}K])")
-        return {"loss": adpit_loss(output, targets)}
+        return {"loss": adpit_loss(output, targets, self.class_weights)}
 
     def decode(self, output: torch.Tensor, thresholds=0.5, *, unify_deg: float = 15.0,
                frame_len: float = FRAME_LEN) -> list[Events]:

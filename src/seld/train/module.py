@@ -27,7 +27,7 @@ from seld.formats import Events
 from seld.models.checkpoints import FORMAT, TRAINING_KEY, VERSION
 from seld.system import SeldSystem
 
-__all__ = ["SeldLitModule", "mixed_seed"]
+__all__ = ["SeldLitModule", "mixed_seed", "balanced_class_weights"]
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +52,18 @@ class SeldLitModule(L.LightningModule):
         threshold: activity threshold(s) of the decoder in validation.
         seed: run seed.
         metadata: extra facts written into every checkpoint (experiment name, data, ...).
+        class_weights: per-class loss weights: ``None``, ``"balanced"`` (from the training labels, see
+            :func:`balanced_class_weights`) or one number per class.
     """
 
     def __init__(self, system: SeldSystem, optimizer: dict, augment=None, metric: str = "dcase2023",
-                 average: str = "macro", threshold=0.5, seed: int = 0, metadata: dict | None = None):
+                 average: str = "macro", threshold=0.5, seed: int = 0, metadata: dict | None = None,
+                 class_weights=None):
         super().__init__()
+        if class_weights is not None and not system.method.supports_class_weights:
+            raise ConfigError(f"method.class_weights: the {system.method.name} loss has no per-class terms to "
+                              "weight (ACCDOA and multi-ACCDOA have); remove the setting")
+        self.class_weights = class_weights
         self.system = system
         self.optimizer_cfg = dict(optimizer)
         self.augment = augment
@@ -70,6 +77,22 @@ class SeldLitModule(L.LightningModule):
     @property
     def task(self):
         return self.system.task
+
+    def setup(self, stage: str) -> None:
+        """Set the method's class weights (the datamodule is set up first, so its training labels are there)."""
+        spec, k = self.class_weights, self.task.num_classes
+        if spec is None or stage != "fit":
+            return
+        if spec == "balanced":
+            counts = self.trainer.datamodule.train_set.prepared.labels.class_frames(k)
+            weights = balanced_class_weights(counts)
+            log.info("class weights (balanced over active frames %s): %s", counts.tolist(),
+                     np.round(weights, 3).tolist())
+        else:
+            weights = np.asarray(spec, np.float64) if not isinstance(spec, str) else np.zeros(0)
+            if weights.shape != (k,) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
+                raise ConfigError(f"method.class_weights must be 'balanced' or {k} non-negative numbers, got {spec!r}")
+        self.system.method.class_weights = torch.as_tensor(weights, dtype=torch.float32)
 
     # ------------------------------------------------------------------------------------------------- steps
     def _targets(self, lb: LabelledBatch):
@@ -175,6 +198,15 @@ def make_optimizer(params, cfg: dict, max_epochs: int | None):
     except (TypeError, ValueError) as err:
         raise ConfigError(f"optimizer {name} / scheduler {kind}: {err}") from None
     return {"optimizer": opt, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+def balanced_class_weights(frames: np.ndarray) -> np.ndarray:
+    """Loss weights from active frames per class: proportional to ``1 / sqrt(frames)`` (a class with none
+    counts as having one), scaled to mean 1. So a class active in a quarter as many frames as another weighs
+    twice as much: the rare short events (knock, door) are not left to a network that does well enough by
+    never predicting them, without the noisy gradients of full inverse-frequency weights."""
+    w = 1.0 / np.sqrt(np.maximum(np.asarray(frames, np.float64), 1.0))
+    return w / w.mean()
 
 
 def score_chunks(parts, references: dict[str, Events], ids: list[str], metric: str, average: str,

@@ -133,7 +133,8 @@ def build_run(cfg: DictConfig, init: str | Path | None = None):
                 "init": None if init is None else str(init)}
     module = SeldLitModule(system, _plain(cfg.optimizer), augment, metric=cfg.data.get("metric", "dcase2023"),
                            average=cfg.data.get("average", "macro"), threshold=_plain(cfg.method.threshold),
-                           seed=int(cfg.seed), metadata=metadata)
+                           seed=int(cfg.seed), metadata=metadata,
+                           class_weights=_plain(cfg.method.get("class_weights")))
     datamodule = SeldDataModule(_plain(cfg.data), task, seed=int(cfg.seed), corpus=corpus)
     validate = cfg.data.get("valid") is not None
     callbacks = [cb.ModelCheckpoint(dirpath=out / "checkpoints", filename="best", save_last=True,
