@@ -16,7 +16,8 @@
 # RESUME_FROM=PATH continues a run from its Lightning checkpoint (a run's last.ckpt, optimizer state included)
 # instead of starting from scratch, when WORK/run has no checkpoint of its own. The shipped weights are the end of
 # the full 40-epoch run (three sittings on 2 CPU cores, each resumed this way) on the bank as it was before the
-# recorded knocks and bells were added. A run on today's bank is under way: continue it with
+# recorded knocks and bells were added, without class weights. A run of today's recipe (that bank, drum grooves
+# without cowbells and stick clicks, balanced class weights) is under way: continue it with
 #   RESUME_FROM=recipes/default_model/last.ckpt recipes/default_model/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
