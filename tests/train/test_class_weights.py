@@ -39,6 +39,7 @@ def test_balanced_weights_are_set_from_the_training_labels(tiny_config):
     (["method=einv2", "+method.class_weights=balanced"], "no per-class terms"),
     (["method.class_weights=[1.0,2.0]"], "non-negative numbers"),
     (["method.class_weights=often"], "non-negative numbers"),
+    (["method.class_weights=[1,x,3]"], "non-negative numbers"),
 ])
 def test_bad_class_weights_are_config_errors(tiny_config, overrides, message):
     with pytest.raises(ConfigError, match=message):

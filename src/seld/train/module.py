@@ -89,7 +89,10 @@ class SeldLitModule(L.LightningModule):
             log.info("class weights (balanced over active frames %s): %s", counts.tolist(),
                      np.round(weights, 3).tolist())
         else:
-            weights = np.asarray(spec, np.float64) if not isinstance(spec, str) else np.zeros(0)
+            try:
+                weights = np.asarray(spec, np.float64)
+            except (TypeError, ValueError):
+                weights = np.zeros(0)
             if weights.shape != (k,) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
                 raise ConfigError(f"method.class_weights must be 'balanced' or {k} non-negative numbers, got {spec!r}")
         self.system.method.class_weights = torch.as_tensor(weights, dtype=torch.float32)
