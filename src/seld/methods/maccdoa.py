@@ -10,10 +10,10 @@ C0, C1, C2 when there are three or more (a fourth and later instance is dropped,
 
 Loss (auxiliary duplicating permutation-invariant training): per (item, frame, class) the output is compared
 with 13 candidate targets, A0A0A0, the 6 ways to spread B0 and B1 over 3 tracks, the 6 orders of C0 C1 C2, and
-the smallest mean squared error counts; the loss is its mean (weighted per class with ``class_weights``). As in Sony's baseline each candidate is padded
-with the first candidate of the two other groups, so that a candidate of an empty group does not pull the
-output towards zero. Dummy track vectors are act * (x, y, z) and, for the distance, d where act > 0 (the same
-as DCASE2024 for 0/1 activity; a soft activity does not shrink the distance).
+the smallest mean squared error counts; the loss is its mean (weighted per class with ``class_weights``). As in
+Sony's baseline each candidate is padded with the first candidate of the two other groups, so that a candidate of
+an empty group does not pull the output towards zero. Dummy track vectors are act * (x, y, z) and, for the
+distance, d where act > 0 (the same as DCASE2024 for 0/1 activity; a soft activity does not shrink the distance).
 
 Decoding (DCASE baseline ``determine_similar_location`` logic): a track is active when its vector norm exceeds
 the class threshold; two active tracks of one class closer than ``unify_deg`` (15 degrees) are the same event.

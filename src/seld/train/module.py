@@ -63,6 +63,14 @@ class SeldLitModule(L.LightningModule):
         if class_weights is not None and not system.method.supports_class_weights:
             raise ConfigError(f"method.class_weights: the {system.method.name} loss has no per-class terms to "
                               "weight (ACCDOA and multi-ACCDOA have); remove the setting")
+        if class_weights is not None and class_weights != "balanced":    # checked now, not after the data is read
+            k = system.task.num_classes
+            try:
+                class_weights = np.asarray(class_weights, np.float64)
+            except (TypeError, ValueError):
+                class_weights = np.zeros(0)
+            if class_weights.shape != (k,) or not np.all(np.isfinite(class_weights)) or np.any(class_weights < 0):
+                raise ConfigError(f"method.class_weights must be 'balanced' or {k} non-negative numbers")
         self.class_weights = class_weights
         self.system = system
         self.optimizer_cfg = dict(optimizer)
@@ -80,21 +88,14 @@ class SeldLitModule(L.LightningModule):
 
     def setup(self, stage: str) -> None:
         """Set the method's class weights (the datamodule is set up first, so its training labels are there)."""
-        spec, k = self.class_weights, self.task.num_classes
-        if spec is None or stage != "fit":
+        weights = self.class_weights
+        if weights is None or stage != "fit":
             return
-        if spec == "balanced":
-            counts = self.trainer.datamodule.train_set.prepared.labels.class_frames(k)
+        if isinstance(weights, str):    # "balanced"
+            counts = self.trainer.datamodule.train_set.prepared.labels.class_frames(self.task.num_classes)
             weights = balanced_class_weights(counts)
             log.info("class weights (balanced over active frames %s): %s", counts.tolist(),
                      np.round(weights, 3).tolist())
-        else:
-            try:
-                weights = np.asarray(spec, np.float64)
-            except (TypeError, ValueError):
-                weights = np.zeros(0)
-            if weights.shape != (k,) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
-                raise ConfigError(f"method.class_weights must be 'balanced' or {k} non-negative numbers, got {spec!r}")
         self.system.method.class_weights = torch.as_tensor(weights, dtype=torch.float32)
 
     # ------------------------------------------------------------------------------------------------- steps
