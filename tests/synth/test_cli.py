@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from seld.cli import cli, main
+from seld.errors import ConfigError
 
 
 def test_bank_build_info_and_quick_synth(clips, tmp_path):
@@ -27,6 +28,11 @@ def test_bank_build_info_and_quick_synth(clips, tmp_path):
                                 "--preset", "quick", "--clips", "2", "--rooms", "1", "--duration", "2",
                                 "--ov", "2", "--snr", "none", "--rt60", "0.2,0.2"])
     assert "0 scenes rendered, 2 already done" in again.output
+    other = runner.invoke(cli, ["synth", "--bank", str(tmp_path / "bank"), "--out", str(tmp_path / "out"),
+                                "--preset", "quick", "--clips", "2", "--rooms", "1", "--duration", "2",
+                                "--ov", "2", "--snr", "none", "--rt60", "0.2,0.2", "--balance", "time"])
+    assert isinstance(other.exception, ConfigError) and "config.scenes.class_balance: absent there, 'time' now" in str(
+        other.exception)
 
 
 def test_user_errors_exit_2_with_one_line(tmp_path, capsys):
@@ -41,3 +47,8 @@ def test_user_errors_exit_2_with_one_line(tmp_path, capsys):
     with pytest.raises(SystemExit) as err:
         main(["synth", "--bank", str(tmp_path), "--out", str(tmp_path / "o"), "--ov", "x"])
     assert err.value.code == 2
+    with pytest.raises(SystemExit) as err:
+        main(["synth", "--bank", str(tmp_path), "--out", str(tmp_path / "o"), "--replay", str(tmp_path),
+              "--moving", "0.5", "--balance", "time"])
+    assert err.value.code == 2
+    assert "--moving, --balance have no effect with --replay: the label files give" in capsys.readouterr().err

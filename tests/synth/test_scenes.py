@@ -82,3 +82,36 @@ def test_overlapping_static_sources_keep_apart(tiny_bank):
             if a.track < b.track and a.onset + a.length > b.onset and b.onset + b.length > a.onset:
                 closest = min(closest, float(angular_distance(pos.dirs[a.positions[0]], pos.dirs[b.positions[0]])))
     assert closest >= 45.0
+
+
+def test_time_balance_gives_short_and_long_classes_equal_active_time(tmp_path, clips):
+    """Knocks of 0.4 s against music of 4 s: drawn equally often, music plays ten times longer; balanced on
+    time, both play about as long (and the setting round-trips through the dataset config)."""
+    from seld.synth.bank import BankSettings, build_bank, sources_from_dir
+
+    clips(tmp_path / "src", classes=("knock",), per_class=3, seconds=0.4)
+    clips(tmp_path / "src", classes=("music",), per_class=3, seconds=4.0, seed=1)
+    class_list, sources = sources_from_dir(tmp_path / "src", "starss23")
+    build_bank(sources, class_list, tmp_path / "bank", BankSettings(test_fraction=0.0), base=tmp_path / "src")
+    bank = Bank(tmp_path / "bank")
+    knock, music = bank.classes.index("knock"), bank.classes.index("music")
+
+    def active_seconds(balance: str) -> dict[int, float]:
+        ranges = SceneRanges(duration=60.0, gap=(0.2, 1.0), min_event=0.3, class_balance=balance)
+        pool = class_pool(bank, ranges, "train")
+        total = {knock: 0.0, music: 0.0}
+        for seed in range(20):
+            plan = sample_scene(np.random.default_rng(seed), bank, pool, positions(), ranges, name="s", fold=1,
+                                room=1, ov=1)
+            for ev in plan.events:
+                total[ev.cls] += ev.length / plan.fs
+        return total
+
+    events, time = active_seconds("events"), active_seconds("time")
+    assert events[music] / events[knock] > 5.0
+    assert 0.7 < time[music] / time[knock] < 1.4
+    ranges = SceneRanges(class_balance="time")
+    assert SceneRanges.from_dict(ranges.to_dict()) == ranges
+    assert "class_balance" not in SceneRanges().to_dict()     # datasets made before the setting still resume
+    with pytest.raises(ConfigError, match="class_balance must be one of events, time"):
+        SceneRanges(class_balance="frames")

@@ -186,6 +186,9 @@ def info(bank_dir) -> None:
 @click.option("--snr", type=FloatPair(-30.0, 100.0, none_word="none"),
               help="Ambient noise SNR range in dB, e.g. 6,30, or 'none'.")
 @click.option("--moving", type=Finite(0.0, 1.0), help="Probability that a long enough event moves.")
+@click.option("--balance", type=click.Choice(["events", "time"]),
+              help="Draw every class equally often (events, the preset's) or equally long (time: short sounds "
+                   "such as knocks more often).")
 @click.option("--audio", type=click.Choice(["wav", "flac"]), help="Audio container.")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the whole dataset.")
 @click.option("--workers", default=1, show_default=True, type=WORKERS,
@@ -199,21 +202,21 @@ def info(bank_dir) -> None:
               help="SOFA file or IR folder (positions.csv) used as a room instead of simulated ones; repeatable. "
                    "Its format is the single one given by --formats.")
 @click.pass_context
-def synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test_fraction, rt60, snr, moving, audio,
-          seed, workers, shard, replay, cache, measured) -> None:
+def synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test_fraction, rt60, snr, moving, balance,
+          audio, seed, workers, shard, replay, cache, measured) -> None:
     """Synthesise a spatial SELD dataset: FOA / MIC audio, DCASE labels and a manifest."""
-    _synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test_fraction, rt60, snr, moving, audio,
-           seed, workers, shard, replay, cache, measured)
+    _synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test_fraction, rt60, snr, moving, balance,
+           audio, seed, workers, shard, replay, cache, measured)
 
 
-def _synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test_fraction, rt60, snr, moving, audio,
-           seed, workers, shard, replay, cache, measured) -> None:
+def _synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test_fraction, rt60, snr, moving, balance,
+           audio, seed, workers, shard, replay, cache, measured) -> None:
     from seld.synth.dataset import parse_shard, synthesize
     from seld.synth.presets import get_preset
 
     if replay is not None:
-        _only_with(ctx, ["clips", "ov", "rooms", "moving", "test_fraction"], "with --replay",
-                   "the label files give the scenes, their polyphony, rooms, motion and folds")
+        _only_with(ctx, ["clips", "ov", "rooms", "moving", "balance", "test_fraction"], "with --replay",
+                   "the label files give the scenes, their classes, polyphony, rooms, motion and folds")
     if measured:
         _only_with(ctx, ["rooms", "rt60"], "with --measured", "the measured responses are the rooms")
     shard_kn = parse_shard(shard)
@@ -227,6 +230,8 @@ def _synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test
         scenes = replace(scenes, snr_db=snr)
     if moving is not None:
         scenes = replace(scenes, moving_prob=moving)
+    if balance is not None:
+        scenes = replace(scenes, class_balance=balance)
     room_ranges = config.rooms if rt60 is None else replace(config.rooms, rt60=rt60)
     if rt60 is not None:
         _check_rt60(room_ranges)

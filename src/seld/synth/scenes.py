@@ -3,7 +3,10 @@
 A :class:`ScenePlan` is everything needed to render one scene: its events (clip pieces, onset, gain, the room
 position in each 100 ms frame), its room and its noise. Plans are drawn by :func:`sample_scene` in the DCASE /
 PSELDNets way: ``ov`` layers, in each of which events follow one another separated by random gaps, so that at
-most ``ov`` events overlap. Plans are JSON-able; the writer stores each one next to the audio it produced.
+most ``ov`` events overlap. Each event's class is drawn uniformly (``class_balance="events"``, as the DCASE
+generators do), or with odds inverse to the class's mean event length (``"time"``), so that classes of short
+sounds (knocks, doors) are active about as long as music rather than a tenth of it. Plans are JSON-able; the
+writer stores each one next to the audio it produced.
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ from seld.geometry import angular_distance
 from seld.synth.bank import Bank
 from seld.synth.trajectories import PositionSet, sample_motion
 
-__all__ = ["SceneRanges", "EventPlan", "ScenePlan", "sample_scene", "class_pool", "FRAME"]
+__all__ = ["SceneRanges", "EventPlan", "ScenePlan", "sample_scene", "class_pool", "class_odds", "FRAME",
+           "CLASS_BALANCE"]
 
 log = logging.getLogger(__name__)
 
 #: label frame length (seconds)
 FRAME = 0.1
+#: how an event's class is drawn (see :class:`SceneRanges`)
+CLASS_BALANCE = ("events", "time")
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class SceneRanges:
         min_separation: a static source is placed at least this many degrees away from the sources that
             overlap it in time (when the room's positions allow it).
         classes: class names to use (``()``: every class of the bank that has clips).
+        class_balance: ``"events"``: every class equally often; ``"time"``: every class equally long (odds
+            inverse to the mean length of its clips, cut to ``max_event``).
     """
 
     duration: float = 60.0
@@ -62,6 +70,7 @@ class SceneRanges:
     activity_db: float = 40.0
     min_separation: float = 10.0
     classes: tuple[str, ...] = ()
+    class_balance: str = "events"
 
     def __post_init__(self):
         if self.duration <= 0 or self.min_event <= 0 or self.max_event < self.min_event:
@@ -69,9 +78,13 @@ class SceneRanges:
                               f"{self.min_event}, {self.max_event}")
         if self.gap[0] < 0 or self.gap[1] < self.gap[0]:
             raise ConfigError(f"gap range must satisfy 0 <= min <= max, got {self.gap}")
+        if self.class_balance not in CLASS_BALANCE:
+            raise ConfigError(f"class_balance must be one of {', '.join(CLASS_BALANCE)}, got {self.class_balance!r}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        if self.class_balance == "events":   # left out, so that datasets made before the setting existed resume
+            del d["class_balance"]
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
     @classmethod
@@ -166,6 +179,15 @@ def class_pool(bank: Bank, ranges: SceneRanges, split: str) -> dict[int, list[in
     return pool
 
 
+def class_odds(bank: Bank, pool: dict[int, list[int]], ranges: SceneRanges) -> np.ndarray | None:
+    """Probability of each class of ``pool`` (in sorted order) for one event; ``None``: uniform."""
+    if ranges.class_balance == "events":
+        return None
+    mean_len = np.array([np.mean([min(bank.clips[i].duration, ranges.max_event) for i in pool[c]])
+                         for c in sorted(pool)])
+    return (1.0 / mean_len) / (1.0 / mean_len).sum()
+
+
 def sample_scene(rng: np.random.Generator, bank: Bank, pool: dict[int, list[int]], positions: PositionSet,
                  ranges: SceneRanges, *, name: str, fold: int, room: int, ov: int) -> ScenePlan:
     """Draw a scene with up to ``ov`` overlapping events from the clips in ``pool`` (see the module doc)."""
@@ -173,11 +195,12 @@ def sample_scene(rng: np.random.Generator, bank: Bank, pool: dict[int, list[int]
     hop = int(round(FRAME * fs))
     n = int(round(ranges.duration * fs))
     classes = sorted(pool)
+    odds = class_odds(bank, pool, ranges)
     drafts = []
     for _layer in range(ov):
         t = rng.uniform(0.0, ranges.gap[1])
         while ranges.duration - t >= ranges.min_event:
-            cls = classes[int(rng.integers(len(classes)))]
+            cls = classes[int(rng.integers(len(classes)) if odds is None else rng.choice(len(classes), p=odds))]
             clip = pool[cls][int(rng.integers(len(pool[cls])))]
             info = bank.clips[clip]
             clip_len = int(round(info.duration * fs))
