@@ -65,6 +65,22 @@ def test_resume_after_interruption_gives_the_uninterrupted_weights(tiny_config):
         train(tiny_config(*MODEL, "trainer.max_epochs=2", "optimizer.lr=0.5", out="resumed"))
 
 
+def test_last_checkpoint_follows_every_epoch_when_validation_does_not_improve(tiny_config, monkeypatch):
+    """A validation score that gets worse every epoch: epoch 0 stays the best, yet last.ckpt (which a resumed run
+    starts from) must hold the last epoch, not the best one."""
+    from seld.train.module import SeldLitModule
+
+    def worsening(self):
+        self.log("val/SELD", 1.0 + self.current_epoch)
+
+    monkeypatch.setattr(SeldLitModule, "on_validation_epoch_end", worsening)
+    result = train(tiny_config(*MODEL, "trainer.max_epochs=3"))
+    out = Path(result["out_dir"]) / "checkpoints"
+    best, last = (torch.load(out / f"{n}.ckpt", map_location="cpu", weights_only=False) for n in ("best", "last"))
+    assert best["epoch"] == 0 and last["epoch"] == 2
+    assert last["global_step"] == 3 * best["global_step"]
+
+
 def test_finetune_to_other_classes_with_adapterbit(tiny_config, tiny_dataset, tmp_path):
     base = train(tiny_config(*MODEL, out="base"))
     # another class list (14 names; the labels' indices 0-2 keep their meaning): a new head

@@ -137,9 +137,12 @@ def build_run(cfg: DictConfig, init: str | Path | None = None):
                            class_weights=_plain(cfg.method.get("class_weights")))
     datamodule = SeldDataModule(_plain(cfg.data), task, seed=int(cfg.seed), corpus=corpus)
     validate = cfg.data.get("valid") is not None
-    callbacks = [cb.ModelCheckpoint(dirpath=out / "checkpoints", filename="best", save_last=True,
-                                    monitor="val/SELD" if validate else None, mode="min", save_top_k=1,
-                                    enable_version_counter=False)]
+    # best.ckpt by validation score; last.ckpt after every epoch (Lightning's save_last only refreshes it when
+    # best.ckpt changes, so that a run killed after epochs without progress would resume before them)
+    callbacks = [cb.ModelCheckpoint(dirpath=out / "checkpoints", filename="best", monitor="val/SELD" if validate
+                                    else None, mode="min", save_top_k=1, enable_version_counter=False),
+                 cb.ModelCheckpoint(dirpath=out / "checkpoints", filename="last", monitor="step", mode="max",
+                                    save_top_k=1, enable_version_counter=False)]
     patience = cfg.get("early_stopping")
     if patience and validate:
         callbacks.append(cb.EarlyStopping(monitor="val/SELD", mode="min", patience=int(patience)))
