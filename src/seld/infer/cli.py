@@ -124,8 +124,9 @@ def _guide(summary: dict) -> str:
     if summary.get("scores"):
         sc = summary["scores"]
         lines.append(f"all files ({sc['metric']}, {sc['average']}): SELD {sc['SELD']:.3f} = mean of ER "
-                     f"{sc['ER']:.3f}, 1-F ({sc['F']:.3f}), LE/180 ({sc['LE']:.1f} deg), 1-LR ({sc['LR']:.3f}); "
-                     f"lower is better, per class in {summary.get('scores_file', 'the JSON above')}")
+                     f"{sc['ER']:.3f}, 1 - F (F {sc['F']:.3f}), LE / 180 (LE {sc['LE']:.1f} deg), 1 - LR "
+                     f"(LR {sc['LR']:.3f}); lower is better, per class in "
+                     f"{summary.get('scores_file', 'the JSON above')}")
     return "\n".join(lines)
 
 
