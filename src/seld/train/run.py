@@ -138,7 +138,9 @@ def build_run(cfg: DictConfig, init: str | Path | None = None):
     datamodule = SeldDataModule(_plain(cfg.data), task, seed=int(cfg.seed), corpus=corpus)
     validate = cfg.data.get("valid") is not None
     # best.ckpt by validation score; last.ckpt after every epoch (Lightning's save_last only refreshes it when
-    # best.ckpt changes, so that a run killed after epochs without progress would resume before them)
+    # best.ckpt changes, so that a run killed after epochs without progress would resume before them). last.ckpt
+    # is ranked by the step count, so the newest epoch wins, and its callback's state key never equals best's
+    # (two unmonitored ModelCheckpoints would clash when there is no validation split)
     callbacks = [cb.ModelCheckpoint(dirpath=out / "checkpoints", filename="best", monitor="val/SELD" if validate
                                     else None, mode="min", save_top_k=1, enable_version_counter=False),
                  cb.ModelCheckpoint(dirpath=out / "checkpoints", filename="last", monitor="step", mode="max",
