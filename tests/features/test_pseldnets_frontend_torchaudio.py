@@ -3,8 +3,11 @@
 tests/features/assets (README.md there) holds, as numbers, the output of PSELDNets' ``LogmelIV_Extractor``
 (torchaudio ``Spectrogram``, ``MelScale(norm='slaney')``, ``AmplitudeToDB``) on a formula input, its window and
 filterbank, and torchaudio's ``MelScale.fb`` for five settings. torchaudio cannot be installed beside this torch,
-so the references were computed in a separate environment (torch 2.9.1 + torchaudio 2.9.1); the float32 results
-are compared for exact equality.
+so the references were computed in a separate environment (torch 2.9.1 + torchaudio 2.9.1). The window and the
+HTK filterbanks are compared for exact equality. Spectrogram outputs and Slaney filterbanks are compared to within
+float32 round-off. They were equal bit for bit on the machine the references were made on. On a CPU with other
+vector kernels (an AVX-512 machine), torch's float32 exp and FFT differ in the last bits: up to 5e-5 dB in the
+log-mel, 7e-7 in the intensity vectors and 3e-6 in a Slaney filterbank.
 """
 
 from __future__ import annotations
@@ -54,9 +57,10 @@ def test_logmel_iv_equals_pseldnets_extractor_with_torchaudio(name):
     assert torch.equal(fe.constant("mel_fb", audio), torch.from_numpy(FRONTEND_ARRAYS[case["fb"]]))
     ours = fe(audio)
     assert ours.dtype == torch.float32 and ours.shape == expected.shape
-    assert torch.equal(ours, expected)  # 0 difference, log-mel and intensity vectors alike
+    torch.testing.assert_close(ours[:, :4], expected[:, :4], rtol=0, atol=1e-4)  # dB (module docstring)
+    torch.testing.assert_close(ours[:, 4:], expected[:, 4:], rtol=0, atol=2e-6)  # intensity vectors
     # PSELDNets' Logmel_Extractor gave the first four channels bit for bit (checked when the asset was made)
-    assert torch.equal(create_frontend("logmel", sample_rate=case["sample_rate"])(audio), expected[:, :4])
+    assert torch.equal(create_frontend("logmel", sample_rate=case["sample_rate"])(audio), ours[:, :4])
     # the quiet stretch and the silence are in the reference: the -100 dB floor and near-silent bins
     assert (expected[:, :4] == -100.0).any() and ((expected[:, :4] > -100) & (expected[:, :4] < -60)).any()
 
@@ -81,7 +85,11 @@ def test_filterbank_equals_torchaudio_melscale(case):
             case["norm"])
     expected = torch.from_numpy(FBANK_ARRAYS[case["array"]])
     ours = mel_filterbank_torchaudio(*args)
-    assert ours.dtype == torch.float32 and torch.equal(ours, expected)
+    assert ours.dtype == torch.float32
+    if case["scale"] == "htk":
+        assert torch.equal(ours, expected)
+    else:   # float32 exp of the log part: last-bit differences between CPUs (module docstring)
+        torch.testing.assert_close(ours, expected, rtol=0, atol=5e-6)
     # the float64 construction is the same matrix up to float32 round-off, not bit for bit
     exact = mel_filterbank(*args, dtype=torch.float64)
     assert 0 < (exact - expected.double()).abs().max() < 1e-5

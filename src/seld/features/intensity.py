@@ -85,7 +85,8 @@ class LogMelIV(LogMel):
     ``sample_rate / 2`` with Slaney normalisation, log-mel ``10 log10(max(P, 1e-10))`` without ``top_db``, and
     unit-normalised intensity vectors projected with the same filterbank; window and filterbank built in
     float32 as torchaudio builds them (``constants='torchaudio'``), so float32 audio gives PSELDNets' features
-    bit for bit (0 difference against its extractor run with torchaudio 2.9.1, at 24 and 32 kHz). PSELDNets
+    bit for bit on the same CPU (0 difference against its extractor run with torchaudio 2.9.1, at 24 and 32 kHz;
+    CPUs with other float32 FFT kernels differ in the last bits, up to 5e-5 dB). PSELDNets
     checkpoints hold the window and filterbank as ``af_extractor.stft_extractor.window`` and
     ``af_extractor.mel_scale.fb``; they follow from these settings (``constant('window' | 'mel_fb', x)`` gives
     ours, equal to them), so this module has no buffers and an importer can check and drop those keys.

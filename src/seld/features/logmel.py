@@ -43,7 +43,7 @@ class LogMel(SpectralFrontEnd):
     periodic Hann window of 1024, centred frames with reflect padding, 64 HTK-scale mel bands from 20 Hz to
     ``sample_rate / 2`` with Slaney (unit-area) normalisation, ``10 log10`` with floor 1e-10, no ``top_db``;
     window and filterbank built in float32 as torchaudio builds them, so that float32 audio gives PSELDNets'
-    features bit for bit (checked against torchaudio 2.9.1 running PSELDNets' extractor).
+    features bit for bit on the same CPU (checked against torchaudio 2.9.1 running PSELDNets' extractor).
 
     Args:
         n_mels, fmin, fmax, mel_scale, mel_norm: the filterbank (:func:`seld.features.mel.mel_filterbank`;

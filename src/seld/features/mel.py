@@ -19,7 +19,8 @@ Two constructions of the same matrix:
 - :func:`mel_filterbank_torchaudio` repeats torchaudio's ``melscale_fbanks`` operation by operation in float32
   (bin frequencies from ``torch.linspace(0, sample_rate // 2, n_freqs)``, mel points from a float32
   ``linspace`` between mels computed in double precision, float32 conversions back to Hz, slopes and
-  normalisation), so it gives torchaudio's ``MelScale.fb`` bit for bit; it differs from the float64 matrix by
+  normalisation), so it gives torchaudio's ``MelScale.fb`` bit for bit on the same CPU (the Slaney scale's float32
+  exp may differ in the last bit on another CPU); it differs from the float64 matrix by
   a few float32 ulps (about 4e-8 absolute at 24 kHz), which moves a log-mel by up to about 5e-4 dB in quiet
   bins. PSELDNets' front end uses torchaudio's.
 """
@@ -115,7 +116,7 @@ def mel_filterbank_torchaudio(
 ) -> torch.Tensor:
     """The filterbank ``[n_fft // 2 + 1, n_mels]`` of :func:`mel_filterbank` computed in float32 exactly as
     torchaudio's ``melscale_fbanks(n_fft // 2 + 1, fmin, fmax, n_mels, sample_rate, norm, scale)`` does
-    (module docstring): equal to ``torchaudio.transforms.MelScale(...).fb`` bit for bit, on the CPU."""
+    (module docstring): equal to ``torchaudio.transforms.MelScale(...).fb`` bit for bit on the same CPU."""
     fmax = _check_settings(sample_rate, n_mels, fmin, fmax, scale, norm)
     cpu = torch.device("cpu")
     all_freqs = torch.linspace(0, sample_rate // 2, n_fft // 2 + 1, dtype=torch.float32, device=cpu)
