@@ -115,6 +115,21 @@ def test_cli_train_and_errors(tiny_dataset, tmp_path, capsys):
     assert code.value.code == 2 and "seld train --list" in capsys.readouterr().err
 
 
+def test_distance_output_trains_and_is_scored_with_the_dcase2024_metric(tiny_config):
+    """``method.options.distance=true`` (DCASE2024 multi-ACCDDOA): the network gets the 12K-wide head, validation
+    reports the distance error, and the checkpoint's task says the model predicts distance; fine-tuning it
+    without the option is refused, naming the setting."""
+    result = train(tiny_config("model.name=test_crnn", "method=maccdoa", "method.options.distance=true", out="d"))
+    system = load_system(result["model"])
+    assert system.task.distance and system.model.distance
+    with torch.no_grad():
+        assert system(torch.zeros(1, 4, 48000)).shape == (1, 20, 12 * len(CLASSES))
+    header = (Path(result["out_dir"]) / "logs" / "version_0" / "metrics.csv").read_text().splitlines()[0]
+    assert "val/RDE" in header.split(",")
+    with pytest.raises(ConfigError, match="method.options.distance=true"):
+        train(tiny_config("model.name=test_crnn", "method=maccdoa", out="d2"), init=result["model"])
+
+
 def test_mic_recordings_train_with_their_own_front_end(tiny_config):
     """The tetrahedral MIC format: log-mel + GCC-PHAT (10 channels), the DCASE channel convention recorded."""
     result = train(tiny_config("model.name=test_crnn", "data.array=mic", "data.frontend=logmel_gcc", out="mic"))

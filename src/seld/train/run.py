@@ -86,6 +86,8 @@ def _build_model(cfg: DictConfig, task: TaskSpec, init: str | Path | None):
     adapter = cfg.adapt.get("adapter", "none")
     if init is None:
         kwargs = {"frames_per_label": per_label, **(_plain(cfg.model.get("kwargs")) or {})}
+        if task.distance:
+            kwargs["distance"] = True
         return create_model(cfg.model.name, method=head, num_classes=task.num_classes, in_channels=in_channels,
                             n_freq=n_freq, seed=int(cfg.seed), adapter=None if adapter == "none" else _plain(adapter),
                             **kwargs)
@@ -99,6 +101,10 @@ def _build_model(cfg: DictConfig, task: TaskSpec, init: str | Path | None):
     if model.method != head:
         raise ConfigError(f"{init}: the network has a {model.method} head, the experiment trains {task.method}; "
                           f"use method={model.method}")
+    if bool(getattr(model, "distance", False)) != task.distance:
+        has = "does not predict" if task.distance else "predicts"
+        raise ConfigError(f"{init}: the network {has} distance; set method.options.distance="
+                          f"{str(not task.distance).lower()} to match it")
     if info.classes != list(task.classes):
         model.reset_head(task.num_classes, seed=int(cfg.seed))
         log.info("new %d-class head (the checkpoint had %d classes)", task.num_classes, len(info.classes or []))
