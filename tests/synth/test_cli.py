@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -33,9 +35,19 @@ def test_bank_build_info_and_quick_synth(clips, tmp_path):
                                 "--ov", "2", "--snr", "none", "--rt60", "0.2,0.2", "--balance", "time"])
     assert isinstance(other.exception, ConfigError) and "config.scenes.class_balance: absent there, 'time' now" in str(
         other.exception)
+    shifted = runner.invoke(cli, ["synth", "--bank", str(tmp_path / "bank"), "--out", str(tmp_path / "pitch"),
+                                  "--preset", "quick", "--clips", "2", "--rooms", "1", "--duration", "2",
+                                  "--snr", "none", "--rt60", "0.2,0.2", "--formats", "foa", "--pitch", "3,bell=0"])
+    assert shifted.exit_code == 0, shifted.output
+    manifest = json.loads((tmp_path / "pitch" / "manifest.json").read_text())
+    assert manifest["generation"]["config"]["scenes"]["pitch_shift"] == 3.0
+    assert manifest["generation"]["config"]["scenes"]["class_pitch_shift"] == {"bell": 0.0}
+    plans = [json.loads(p.read_text()) for p in (tmp_path / "pitch" / "plans").glob("*.json")]
+    rates = [e["rate"] for plan in plans for e in plan["events"]]
+    assert rates and all(2 ** (-3.05 / 12) <= r <= 2 ** (3.05 / 12) for r in rates) and set(rates) != {1.0}
 
 
-def test_user_errors_exit_2_with_one_line(tmp_path, capsys):
+def test_user_errors_exit_2_with_one_line(tmp_path, capsys, tiny_bank):
     with pytest.raises(SystemExit) as err:
         main(["synth", "--bank", str(tmp_path), "--out", str(tmp_path / "out")])
     assert err.value.code == 2
@@ -52,3 +64,10 @@ def test_user_errors_exit_2_with_one_line(tmp_path, capsys):
               "--moving", "0.5", "--balance", "time"])
     assert err.value.code == 2
     assert "--moving, --balance have no effect with --replay: the label files give" in capsys.readouterr().err
+    for pitch, message in [("x", "--pitch takes semitones and class=semitones"), ("9", "0 to 6 semitones"),
+                           ("2,dog=1", "class_pitch_shift names class(es) dog")]:
+        with pytest.raises(SystemExit) as err:
+            main(["synth", "--bank", str(tiny_bank), "--out", str(tmp_path / "o"), "--preset", "quick",
+                  "--pitch", pitch])
+        assert err.value.code == 2
+        assert message in capsys.readouterr().err

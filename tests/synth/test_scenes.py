@@ -115,3 +115,48 @@ def test_time_balance_gives_short_and_long_classes_equal_active_time(tmp_path, c
     assert "class_balance" not in SceneRanges().to_dict()     # datasets made before the setting still resume
     with pytest.raises(ConfigError, match="class_balance must be one of events, time"):
         SceneRanges(class_balance="frames")
+
+
+def _peak_hz(x: np.ndarray, fs: int) -> float:
+    spectrum = np.abs(np.fft.rfft(x, n=8 * fs))
+    return float(np.argmax(spectrum) * fs / (8 * fs))
+
+
+def test_pitch_shift_plays_clips_faster_or_slower_as_planned(tiny_bank):
+    """Each event's clip is resampled by its planned rate: its tone moves by that ratio, the event lasts the
+    clip piece / rate (labels and positions follow that length), a class set to 0 keeps its clips as recorded,
+    and the setting round-trips through the dataset config."""
+    from dataclasses import replace
+
+    from seld.synth.render import dry_signal
+
+    bank = Bank(tiny_bank)
+    index = {clip.id: i for i, clip in enumerate(bank.clips)}
+    ranges = SceneRanges(duration=30.0, gap=(0.1, 0.5), min_event=0.2, pitch_shift=4.0,
+                         class_pitch_shift={"bell": 0.0})
+    plan = sample_scene(np.random.default_rng(1), bank, class_pool(bank, ranges, "train"), positions(), ranges,
+                        name="s", fold=1, room=1, ov=2)
+    bell = bank.classes.index("bell")
+    shifted = [e for e in plan.events if e.cls != bell]
+    assert {e.rate for e in plan.events if e.cls == bell} == {1.0}
+    assert len({e.rate for e in shifted}) > 3
+    assert all(2 ** (-4.05 / 12) <= e.rate <= 2 ** (4.05 / 12) for e in shifted)
+    for ev in shifted[:6]:
+        assert ev.length == int(ev.pieces[0][2] / ev.rate) and ev.onset + ev.length <= plan.n_samples
+        assert len(ev.positions) == (ev.onset + ev.length - 1) // 2400 - ev.first_frame + 1
+        signal = dry_signal(ev, bank, index)
+        assert len(signal) == ev.length and signal.dtype == np.float32
+        recorded = dry_signal(replace(ev, rate=1.0), bank, index)
+        assert _peak_hz(signal, plan.fs) == pytest.approx(_peak_hz(recorded, plan.fs) * ev.rate, rel=0.01)
+    assert ScenePlan.from_dict(plan.to_dict()).to_dict() == plan.to_dict()
+    assert SceneRanges.from_dict(ranges.to_dict()) == ranges
+    assert "pitch_shift" not in SceneRanges().to_dict()      # datasets made before the setting still resume
+    unshifted = sample_scene(np.random.default_rng(1), bank, class_pool(bank, ranges, "train"), positions(),
+                             replace(ranges, pitch_shift=0.0), name="s", fold=1, room=1, ov=2)
+    plain = sample_scene(np.random.default_rng(1), bank, class_pool(bank, ranges, "train"), positions(),
+                         SceneRanges(duration=30.0, gap=(0.1, 0.5), min_event=0.2), name="s", fold=1, room=1, ov=2)
+    assert unshifted.to_dict() == plain.to_dict()            # off: the same draws as before the setting existed
+    with pytest.raises(ConfigError, match="0 to 6 semitones"):
+        SceneRanges(pitch_shift=7.0)
+    with pytest.raises(ConfigError, match="class_pitch_shift names class.*dog"):
+        class_pool(bank, SceneRanges(class_pitch_shift={"dog": 2.0}), "train")

@@ -189,6 +189,9 @@ def info(bank_dir) -> None:
 @click.option("--balance", type=click.Choice(["events", "time"]),
               help="Draw every class equally often (events, the preset's) or equally long (time: short sounds "
                    "such as knocks more often).")
+@click.option("--pitch", help="Play each event's clip up to this many semitones faster or slower (pitch and length "
+                             "change together; more variants of classes with few recordings), e.g. 3; per class: "
+                             "3,female_speech=0,male_speech=0.")
 @click.option("--audio", type=click.Choice(["wav", "flac"]), help="Audio container.")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the whole dataset.")
 @click.option("--workers", default=1, show_default=True, type=WORKERS,
@@ -203,19 +206,19 @@ def info(bank_dir) -> None:
                    "Its format is the single one given by --formats.")
 @click.pass_context
 def synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test_fraction, rt60, snr, moving, balance,
-          audio, seed, workers, shard, replay, cache, measured) -> None:
+          pitch, audio, seed, workers, shard, replay, cache, measured) -> None:
     """Synthesise a spatial SELD dataset: FOA / MIC audio, DCASE labels and a manifest."""
     _synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test_fraction, rt60, snr, moving, balance,
-           audio, seed, workers, shard, replay, cache, measured)
+           pitch, audio, seed, workers, shard, replay, cache, measured)
 
 
 def _synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test_fraction, rt60, snr, moving, balance,
-           audio, seed, workers, shard, replay, cache, measured) -> None:
+           pitch, audio, seed, workers, shard, replay, cache, measured) -> None:
     from seld.synth.dataset import parse_shard, synthesize
     from seld.synth.presets import get_preset
 
     if replay is not None:
-        _only_with(ctx, ["clips", "ov", "rooms", "moving", "balance", "test_fraction"], "with --replay",
+        _only_with(ctx, ["clips", "ov", "rooms", "moving", "balance", "pitch", "test_fraction"], "with --replay",
                    "the label files give the scenes, their classes, polyphony, rooms, motion and folds")
     if measured:
         _only_with(ctx, ["rooms", "rt60"], "with --measured", "the measured responses are the rooms")
@@ -232,6 +235,8 @@ def _synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test
         scenes = replace(scenes, moving_prob=moving)
     if balance is not None:
         scenes = replace(scenes, class_balance=balance)
+    if pitch is not None:
+        scenes = replace(scenes, **_parse_pitch(pitch))
     room_ranges = config.rooms if rt60 is None else replace(config.rooms, rt60=rt60)
     if rt60 is not None:
         _check_rt60(room_ranges)
@@ -243,6 +248,23 @@ def _synth(ctx, bank_dir, out, preset, clips, ov, formats, rooms, duration, test
     click.echo(f"{summary['rendered']} scenes rendered, {summary['skipped']} already done, "
                f"{summary['rooms_built']} rooms prepared" + (f" ({parts} room parts)" if parts else "")
                + f" in {summary['seconds']:.1f} s -> {summary['out']}")
+
+
+def _parse_pitch(text: str) -> dict:
+    """``--pitch``: semitones for every class, then ``class=semitones`` overrides, separated by commas."""
+    settings = {"pitch_shift": 0.0, "class_pitch_shift": {}}
+    for item in (part.strip() for part in text.split(",")):
+        name, _, value = item.rpartition("=")
+        try:
+            semitones = float(value)
+        except ValueError:
+            raise ConfigError(f"--pitch takes semitones and class=semitones items separated by commas (e.g. "
+                              f"3,male_speech=0), got {item!r} in {text!r}") from None
+        if name:
+            settings["class_pitch_shift"][name.strip()] = semitones
+        else:
+            settings["pitch_shift"] = semitones
+    return settings
 
 
 def _parse_formats(text: str | None) -> tuple[str, ...] | None:

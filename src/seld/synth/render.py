@@ -1,6 +1,6 @@
 """Render a scene plan into multichannel audio (every requested format) and its labels.
 
-Each event's dry clip is convolved with the room response of its position. A moving event changes position
+Each event's dry clip (played faster or slower where the plan shifts its pitch) is convolved with the room response of its position. A moving event changes position
 from one 100 ms frame to the next: the signal is split into runs of frames with the same position, each run
 weighted by a window that is 1 inside the run and fades over one frame (raised cosine) into its neighbours,
 so that the windows of consecutive runs sum to one; each windowed piece is convolved with its own response
@@ -17,25 +17,37 @@ in one float32 buffer, in place.
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 
 import numpy as np
 import scipy.fft
+from scipy.signal import resample_poly
 
 from seld.errors import ConfigError
 from seld.formats.events import Events
 from seld.synth.bank import Bank
-from seld.synth.scenes import FRAME, EventPlan, ScenePlan
+from seld.synth.scenes import FRAME, RATE_DENOMINATOR, EventPlan, ScenePlan
 from seld.synth.srir import ResponseSet
 
-__all__ = ["render_scene", "frame_activity", "dry_signal", "spatialize"]
+__all__ = ["render_scene", "frame_activity", "dry_signal", "change_rate", "spatialize"]
 
 
 def dry_signal(event: EventPlan, bank: Bank, index: dict[str, int]) -> np.ndarray:
-    """The event's clip pieces, back to back, with its gain (float32)."""
+    """The event's clip pieces, back to back, at its playback rate, with its gain (float32)."""
     parts = [bank.load(index[cid])[start:start + length] for cid, start, length in event.pieces]
     signal = np.concatenate(parts, dtype=np.float32)
+    if event.rate != 1.0:
+        signal = change_rate(signal, event.rate, event.length)
     signal *= np.float32(10 ** (event.gain_db / 20))
     return signal
+
+
+def change_rate(signal: np.ndarray, rate: float, length: int) -> np.ndarray:
+    """``signal`` played ``rate`` times faster (polyphase resampling by the ratio :func:`playback_rate` chose),
+    cut or padded to ``length`` samples (float32)."""
+    ratio = Fraction(1.0 / rate).limit_denominator(RATE_DENOMINATOR)
+    out = resample_poly(signal, ratio.numerator, ratio.denominator).astype(np.float32, copy=False)
+    return np.pad(out[:length], (0, max(length - len(out), 0)))
 
 
 def frame_activity(signal: np.ndarray, onset: int, first_frame: int, n_frames: int, hop: int,

@@ -5,14 +5,16 @@ position in each 100 ms frame), its room and its noise. Plans are drawn by :func
 PSELDNets way: ``ov`` layers, in each of which events follow one another separated by random gaps, so that at
 most ``ov`` events overlap. Each event's class is drawn uniformly (``class_balance="events"``, as the DCASE
 generators do), or with odds inverse to the class's mean event length (``"time"``), so that classes of short
-sounds (knocks, doors) are active about as long as music rather than a tenth of it. Plans are JSON-able; the
-writer stores each one next to the audio it produced.
+sounds (knocks, doors) are active about as long as music rather than a tenth of it. An event's clip may be
+played faster or slower (``pitch_shift``), which multiplies the variants of a class with few recordings. Plans
+are JSON-able; the writer stores each one next to the audio it produced.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field, fields
+from fractions import Fraction
 
 import numpy as np
 
@@ -22,7 +24,7 @@ from seld.synth.bank import Bank
 from seld.synth.trajectories import PositionSet, sample_motion
 
 __all__ = ["SceneRanges", "EventPlan", "ScenePlan", "sample_scene", "class_pool", "class_odds", "FRAME",
-           "CLASS_BALANCE"]
+           "CLASS_BALANCE", "playback_rate"]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,11 @@ log = logging.getLogger(__name__)
 FRAME = 0.1
 #: how an event's class is drawn (see :class:`SceneRanges`)
 CLASS_BALANCE = ("events", "time")
+#: largest pitch shift of an event (semitones: a playback rate from 0.71 to 1.41)
+MAX_PITCH_SHIFT = 6.0
+#: a playback rate is a ratio of whole numbers up to this, so that resampling by it is exact (within 0.5 % of
+#: the drawn pitch)
+RATE_DENOMINATOR = 100
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,11 @@ class SceneRanges:
         classes: class names to use (``()``: every class of the bank that has clips).
         class_balance: ``"events"``: every class equally often; ``"time"``: every class equally long (odds
             inverse to the mean length of its clips, cut to ``max_event``).
+        pitch_shift: each event's clip is played faster or slower by up to this many semitones (drawn uniformly;
+            pitch and length change together, as with a smaller bell or a lighter door), so that a class with few
+            recordings is heard in more variants; 0 plays clips as recorded.
+        class_pitch_shift: per-class values overriding ``pitch_shift``, keyed by class name (e.g. 0 for speech,
+            whose pitch tells the speaker's gender).
     """
 
     duration: float = 60.0
@@ -71,6 +83,8 @@ class SceneRanges:
     min_separation: float = 10.0
     classes: tuple[str, ...] = ()
     class_balance: str = "events"
+    pitch_shift: float = 0.0
+    class_pitch_shift: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.duration <= 0 or self.min_event <= 0 or self.max_event < self.min_event:
@@ -80,11 +94,17 @@ class SceneRanges:
             raise ConfigError(f"gap range must satisfy 0 <= min <= max, got {self.gap}")
         if self.class_balance not in CLASS_BALANCE:
             raise ConfigError(f"class_balance must be one of {', '.join(CLASS_BALANCE)}, got {self.class_balance!r}")
+        for name, semitones in [("pitch_shift", self.pitch_shift), *self.class_pitch_shift.items()]:
+            if not 0.0 <= semitones <= MAX_PITCH_SHIFT:
+                raise ConfigError(f"pitch shift of {name} must be 0 to {MAX_PITCH_SHIFT:g} semitones, got {semitones}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        if self.class_balance == "events":   # left out, so that datasets made before the setting existed resume
+        # settings at their defaults are left out, so that datasets made before the settings existed resume
+        if self.class_balance == "events":
             del d["class_balance"]
+        if not self.pitch_shift and not self.class_pitch_shift:
+            del d["pitch_shift"], d["class_pitch_shift"]
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
     @classmethod
@@ -95,6 +115,10 @@ class SceneRanges:
                 d[k] = tuple(d[k])
         d["class_level_db"] = {k: tuple(v) for k, v in d.get("class_level_db", {}).items()}
         return cls(**d)
+
+    def semitones(self, name: str) -> float:
+        """The largest pitch shift of class ``name`` (semitones)."""
+        return float(self.class_pitch_shift.get(name, self.pitch_shift))
 
 
 @dataclass
@@ -110,6 +134,7 @@ class EventPlan:
         first_frame: scene frame of the first entry of ``positions``.
         positions: position index (in the room's position set) in each frame from ``first_frame`` on.
         label_all: label every frame the event spans (replayed labels) instead of only its active frames.
+        rate: playback rate of the pieces (above 1: faster and higher); the event lasts their length / rate.
     """
 
     cls: int
@@ -120,10 +145,13 @@ class EventPlan:
     first_frame: int
     positions: list[int]
     label_all: bool = False
+    rate: float = 1.0
 
     @property
     def length(self) -> int:
-        return int(sum(p[2] for p in self.pieces))
+        """Samples the event lasts in the scene."""
+        n = int(sum(p[2] for p in self.pieces))
+        return n if self.rate == 1.0 else int(n / self.rate)
 
     @property
     def moving(self) -> bool:
@@ -161,7 +189,13 @@ class ScenePlan:
 
 
 def class_pool(bank: Bank, ranges: SceneRanges, split: str) -> dict[int, list[int]]:
-    """Clip indices per usable class of ``split``; an explicitly requested class without clips is an error."""
+    """Clip indices per usable class of ``split``; an explicitly requested class without clips, or a per-class
+    setting for a class the bank does not have, is an error."""
+    for setting in ("class_level_db", "class_pitch_shift"):
+        unknown = sorted(set(getattr(ranges, setting)) - set(bank.classes))
+        if unknown:
+            raise ConfigError(f"{setting} names class(es) {', '.join(unknown)}, which the bank {bank.root} does not "
+                              f"have; its classes: {', '.join(bank.classes)}")
     pool = bank.by_class(split)
     if ranges.classes:
         wanted = [bank.classes.index(name) for name in ranges.classes]
@@ -177,6 +211,13 @@ def class_pool(bank: Bank, ranges: SceneRanges, split: str) -> dict[int, list[in
         log.warning("the %s scenes will have no %s: the bank %s has no %s clips of them", split,
                     ", ".join(bank.classes[c] for c in range(len(bank.classes)) if c not in pool), bank.root, split)
     return pool
+
+
+def playback_rate(semitones: float) -> float:
+    """The playback rate that shifts a clip's pitch by ``semitones``, as the ratio of whole numbers up to
+    :data:`RATE_DENOMINATOR` closest to it."""
+    ratio = Fraction(2.0 ** (-semitones / 12)).limit_denominator(RATE_DENOMINATOR)   # output / input samples
+    return ratio.denominator / ratio.numerator
 
 
 def class_odds(bank: Bank, pool: dict[int, list[int]], ranges: SceneRanges) -> np.ndarray | None:
@@ -204,15 +245,18 @@ def sample_scene(rng: np.random.Generator, bank: Bank, pool: dict[int, list[int]
             clip = pool[cls][int(rng.integers(len(pool[cls])))]
             info = bank.clips[clip]
             clip_len = int(round(info.duration * fs))
-            length = min(clip_len, int(ranges.max_event * fs), n - int(round(t * fs)))
-            start = int(rng.integers(clip_len - length + 1)) if clip_len > length else 0
+            semitones = ranges.semitones(bank.classes[cls])
+            rate = playback_rate(rng.uniform(-semitones, semitones)) if semitones else 1.0
+            take = min(clip_len, int(min(ranges.max_event * fs, n - int(round(t * fs))) * rate))
+            start = int(rng.integers(clip_len - take + 1)) if clip_len > take else 0
             lo, hi = ranges.class_level_db.get(bank.classes[cls], ranges.level_db)
-            drafts.append((int(round(t * fs)), cls, info.id, start, length, float(rng.uniform(lo, hi))))
-            t += length / fs + rng.uniform(*ranges.gap)
+            drafts.append((int(round(t * fs)), cls, info.id, start, take, float(rng.uniform(lo, hi)), rate))
+            t += int(take / rate) / fs + rng.uniform(*ranges.gap)
     drafts.sort(key=lambda d: (d[0], d[1]))
     events: list[EventPlan] = []
     dirs = positions.dirs
-    for track, (onset, cls, cid, start, length, gain) in enumerate(drafts):
+    for track, (onset, cls, cid, start, take, gain, rate) in enumerate(drafts):
+        length = int(take / rate)
         first, last = onset // hop, (onset + length - 1) // hop
         centres = ((np.arange(first, last + 1) + 0.5) * hop - onset) / fs
         moving = (positions.paths and length >= ranges.min_moving * fs and rng.uniform() < ranges.moving_prob)
@@ -225,6 +269,6 @@ def sample_scene(rng: np.random.Generator, bank: Bank, pool: dict[int, list[int]
                 if not busy or angular_distance(dirs[p], dirs[sorted(busy)]).min() >= ranges.min_separation:
                     break
             pos = [p] * (last - first + 1)
-        events.append(EventPlan(cls, track, onset, [(cid, start, length)], round(gain, 3), first, pos))
+        events.append(EventPlan(cls, track, onset, [(cid, start, take)], round(gain, 3), first, pos, rate=rate))
     snr = None if ranges.snr_db is None else round(float(rng.uniform(*ranges.snr_db)), 2)
     return ScenePlan(name, fold, room, ov, n, fs, events, snr, round(float(rng.uniform()), 6))
