@@ -35,6 +35,11 @@ def test_tuning_finds_each_class_threshold(system, recordings, labels):
     assert report["after"]["ER"] == pytest.approx(0.0)
     # a class without references: every value at or above 0.3 scores alike, and the model's value (0.5) is kept
     assert all(report["thresholds"][c] == 0.5 for c in CLASSES if c not in detected)
+    other = tune_thresholds(system, recordings, labels, metric="dcase2022", grid=(0.3, 0.5))
+    assert other["metric"] == "dcase2022" and other["after"]["metric"] == "dcase2022"
+    assert all(other["thresholds"][c] == 0.3 for c in detected)
+    with pytest.raises(ConfigError, match="unknown scoring metric 'dcase2030'"):
+        tune_thresholds(system, recordings, labels, metric="dcase2030")
 
 
 def test_calibrated_checkpoint_is_used_by_infer(checkpoint, recordings, labels, tmp_path, capsys):

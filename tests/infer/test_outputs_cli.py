@@ -88,6 +88,13 @@ def test_labels_give_scores(system, checkpoint, recordings, tmp_path, capsys):
     assert set(per_file["rec1.wav"]["per_class"]) <= set(CLASSES)
     stored = json.loads((out / "scores.json").read_text())
     assert stored["overall"] == summary["scores"] and set(stored["files"]) == {"rec0", "rec1", "rec2"}
+    # another year's metric on request (DCASE2021 counts detections in 1 s segments: other ER and F for file 0)
+    code, stdout, guide = run_seld(["infer", str(recordings / "rec*.wav"), "--model", str(checkpoint), "--out",
+                                    str(tmp_path / "out2021"), "--labels", str(labels), "--threshold", THR,
+                                    "--metric", "dcase2021"], capsys)
+    other = json.loads(stdout)
+    assert code == 0 and other["metric"] == "dcase2021" and "(dcase2021, " in guide
+    assert other["files"][1]["scores"]["F"] == pytest.approx(1.0) and other["scores"] != summary["scores"]
     # a recording without its label file
     (labels / "rec2.csv").unlink()
     code, _, err = run_seld(["infer", str(recordings), "--model", str(checkpoint), "--labels", str(labels), "--out",

@@ -98,15 +98,17 @@ def infer_paths(model, inputs, out_dir: str | Path = "predictions", *, csv: bool
                 plot: bool = False, html: bool = False, fmt: str | None = None, labels: str | Path | None = None,
                 thresholds=None, chunk: float | None = None, hop: float | None = None, tta: str | None = None,
                 channels: str | None = None, batch_size: int = 8, device: str = "cpu",
-                progress: Progress | None = None, model_name: str | None = None) -> dict:
+                progress: Progress | None = None, model_name: str | None = None, metric: str | None = None) -> dict:
     """Run ``model`` on every recording of ``inputs`` (:func:`expand_inputs`) and write the asked outputs into
     ``out_dir`` as ``STEM.csv`` / ``.json`` / ``.png`` / ``.html``. With ``labels`` (a folder of ``STEM.csv``
-    DCASE label files), every file is scored and so is the whole set (``out_dir/scores.json``)."""
+    DCASE label files), every file is scored and so is the whole set (``out_dir/scores.json``), with ``metric``
+    (default: the model's, :func:`~seld.infer.outputs.default_metric`)."""
     runner = as_runner(model, device)
     task = runner.task
     files = expand_inputs(inputs)
     if csv:
         csv_layout(fmt, task)                     # an unusable --format fails before any work
+    default_metric(task, metric)
     thr = load_thresholds(thresholds, task.classes) if isinstance(thresholds, (str, Path)) else thresholds
     plot_fn = _viz("plot_recording") if plot else None
     html_fn = _viz("write_report") if html else None
@@ -130,7 +132,7 @@ def infer_paths(model, inputs, out_dir: str | Path = "predictions", *, csv: bool
         if labels is not None:
             ref = read_reference(label_files[stem], task, n_frames=events.num_frames())
             refs[stem], preds[stem] = ref, events
-            scores = score_events({stem: ref}, {stem: events}, task)
+            scores = score_events({stem: ref}, {stem: events}, task, metric)
             entry["scores"] = scores
         if csv:
             entry["outputs"]["csv"] = str(write_csv(out / f"{stem}.csv", events, task, fmt))
@@ -152,8 +154,8 @@ def infer_paths(model, inputs, out_dir: str | Path = "predictions", *, csv: bool
     if progress is not None:
         progress(len(files), len(files), "")
     if labels is not None:
-        summary["metric"] = default_metric(task)
-        summary["scores"] = score_events(refs, preds, task)
+        summary["metric"] = default_metric(task, metric)
+        summary["scores"] = score_events(refs, preds, task, metric)
         atomic_write(out / "scores.json", json.dumps({"overall": summary["scores"],
                                                       "files": {Path(e["file"]).stem: e["scores"]
                                                                 for e in summary["files"]}}, indent=1) + "\n")
@@ -166,7 +168,7 @@ def stream_paths(model, inputs, out_dir: str | Path | None = None, *, csv: bool 
                  chunk: float | None = None, hop: float | None = None, tta: str | None = None,
                  channels: str | None = None, device: str = "cpu", block_seconds: float = 0.1,
                  raw_rate: int | None = None, raw_channels: int | None = None, stdout=None,
-                 model_name: str | None = None) -> dict:
+                 model_name: str | None = None, metric: str | None = None) -> dict:
     """Stream every input (files, or ``-`` for standard input) through ``model``, writing events as they are
     decided: CSV rows to ``out_dir/STEM.csv`` and JSON Lines to ``out_dir/STEM.jsonl``, or, without
     ``out_dir``, the CSV rows (or, with ``json_out`` alone, the JSON lines) to ``stdout``."""
@@ -181,6 +183,7 @@ def stream_paths(model, inputs, out_dir: str | Path | None = None, *, csv: bool 
         raise ConfigError("--csv and --json together need --out DIR (both would go to standard output)")
     if csv:
         csv_layout(fmt, task)
+    default_metric(task, metric)
     thr = load_thresholds(thresholds, task.classes) if isinstance(thresholds, (str, Path)) else thresholds
     stdout = stdout if stdout is not None else sys.stdout
     label_files = {}
@@ -241,11 +244,11 @@ def stream_paths(model, inputs, out_dir: str | Path | None = None, *, csv: bool 
             pred.n_frames = engine.decided_frames
             ref = read_reference(label_files[f], task, n_frames=engine.decided_frames)
             refs[stem], preds[stem] = ref, pred
-            entry["scores"] = score_events({stem: ref}, {stem: pred}, task)
+            entry["scores"] = score_events({stem: ref}, {stem: pred}, task, metric)
         summary["files"].append(entry)
     if labels is not None:
-        summary["metric"] = default_metric(task)
-        summary["scores"] = score_events(refs, preds, task)
+        summary["metric"] = default_metric(task, metric)
+        summary["scores"] = score_events(refs, preds, task, metric)
     return summary
 
 

@@ -31,9 +31,9 @@ GRID = tuple(round(0.1 + 0.05 * i, 2) for i in range(15))
 
 def tune_thresholds(model, inputs, labels: str | Path, *, grid=GRID, tta: str | None = None,
                     chunk: float | None = None, hop: float | None = None, channels: str | None = None,
-                    batch_size: int = 8, device: str = "cpu", progress=None) -> dict:
-    """The per-class thresholds of ``grid`` that minimise each class's SELD score on ``inputs`` (files, folders,
-    globs) against the DCASE label files in ``labels``.
+                    batch_size: int = 8, device: str = "cpu", progress=None, metric: str | None = None) -> dict:
+    """The per-class thresholds of ``grid`` that minimise each class's SELD score (of ``metric``, by default the
+    model's) on ``inputs`` (files, folders, globs) against the DCASE label files in ``labels``.
 
     Returns ``{"metric", "files", "thresholds": {class: value}, "before": scores, "after": scores}``, the scores
     (as ``seld infer --labels`` reports them) with the model's current thresholds and with the tuned ones.
@@ -43,6 +43,7 @@ def tune_thresholds(model, inputs, labels: str | Path, *, grid=GRID, tta: str | 
         raise ConfigError(f"threshold grid values must lie in (0, 1], got {grid}")
     runner = as_runner(model, device)
     task = runner.task
+    metric = default_metric(task, metric)
     files = expand_inputs(inputs)
     label_files = find_labels(labels, [Path(f).stem for f in files])
     outputs, refs = {}, {}
@@ -62,7 +63,7 @@ def tune_thresholds(model, inputs, labels: str | Path, *, grid=GRID, tta: str | 
     def scores(thresholds) -> dict:
         preds = {stem: drop_silent(decode_output(runner, out, thresholds), sounding)
                  for stem, (out, sounding) in outputs.items()}
-        return score_events(refs, preds, task)
+        return score_events(refs, preds, task, metric)
 
     by_value = {value: scores(value)["per_class"] for value in grid}
     current = model_thresholds(task)
@@ -72,7 +73,7 @@ def tune_thresholds(model, inputs, labels: str | Path, *, grid=GRID, tta: str | 
         # the lowest class SELD; among equals (a class never present), the value closest to the current one
         best = min(grid, key=lambda v: (by_value[v][name]["SELD"], abs(v - default)))
         chosen.append(best)
-    return {"metric": default_metric(task), "files": len(files),
+    return {"metric": metric, "files": len(files),
             "thresholds": dict(zip(task.classes, chosen)), "before": scores(None), "after": scores(np.array(chosen))}
 
 

@@ -11,7 +11,7 @@ import click
 
 from seld.cli_types import Finite
 from seld.infer.audio import INPUT_CONVENTIONS
-from seld.infer.outputs import CSV_FORMATS
+from seld.infer.outputs import CSV_FORMATS, SCORING_METRICS
 from seld.infer.tta import TTA_MODES
 
 __all__ = ["infer"]
@@ -49,6 +49,9 @@ def _progress_bar():
               help="FOA channel convention of the recordings [default: acn-sn3d (ambiX)].")
 @click.option("--labels", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Folder of DCASE label CSVs named after the recordings: score every file and the set.")
+@click.option("--metric", type=click.Choice(SCORING_METRICS), default=None,
+              help="With --labels: the DCASE metric to score with [default: dcase2024 when the model predicts "
+                   "distance, else dcase2023].")
 @click.option("--format", "fmt", type=click.Choice(list(CSV_FORMATS)), default=None,
               help="CSV format [default: dcase2024 when the model predicts distance, else dcase2023].")
 @click.option("--device", default="cpu", help="cpu, cuda or cuda:N.")
@@ -65,12 +68,12 @@ def _progress_bar():
               help="Raw float32 on standard input: its sample rate [default: the model's].")
 @click.option("--raw-channels", type=click.IntRange(1, None), default=None,
               help="Raw float32 on standard input: its channel count [default: the model's].")
-def infer(audio, model, out_dir, csv, json_out, plot, html, tta, threshold, chunk, hop, channels, labels, fmt, device,
-          batch_size, compile_net, stream, block_seconds, raw_rate, raw_channels):
+def infer(audio, model, out_dir, csv, json_out, plot, html, tta, threshold, chunk, hop, channels, labels, metric, fmt,
+          device, batch_size, compile_net, stream, block_seconds, raw_rate, raw_channels):
     """Run a trained SELD model on recordings (files, folders, globs) of any length and sample rate.
 
     Writes DCASE CSVs (and JSON, plots, HTML pages) into --out and prints a JSON summary; with --labels the
-    files are scored with the DCASE metric of the model (dcase2024 with distances, dcase2023 without).
+    files are scored with the DCASE metric of the model (dcase2024 with distances, dcase2023 without) or --metric.
     """
     from seld.infer.batch import infer_paths, stream_paths
     from seld.infer.models import load_model
@@ -79,7 +82,7 @@ def infer(audio, model, out_dir, csv, json_out, plot, html, tta, threshold, chun
         csv = True
     runner = load_model(model, device, compile=compile_net)
     common = dict(csv=csv, json_out=json_out, fmt=fmt, labels=labels, thresholds=threshold, chunk=chunk, hop=hop,
-                  tta=tta, channels=channels, model_name=str(model))
+                  tta=tta, channels=channels, model_name=str(model), metric=metric)
     if stream:
         if plot or html:
             from seld.errors import ConfigError
@@ -138,9 +141,12 @@ def _guide(summary: dict) -> str:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Checkpoint to write: the same network, its task carrying the tuned thresholds.")
 @click.option("--tta", type=click.Choice(TTA_MODES), default=None, help="Tune with this test-time augmentation.")
+@click.option("--metric", type=click.Choice(SCORING_METRICS), default=None,
+              help="DCASE metric whose class-wise SELD score the thresholds minimise [default: the model's, "
+                   "dcase2024 with distances, else dcase2023].")
 @click.option("--batch-size", type=click.IntRange(1, 1024), default=8, show_default=True,
               help="Network inputs per forward pass.")
-def calibrate(checkpoint, audio, labels, out, tta, batch_size):
+def calibrate(checkpoint, audio, labels, out, tta, metric, batch_size):
     """Tune one detection threshold per class on labelled recordings (validation data, not your test set) and
     write a checkpoint that `seld infer` then decodes with; prints the scores before and after as JSON."""
     from seld.infer.calibrate import calibrate_checkpoint
@@ -155,7 +161,7 @@ def calibrate(checkpoint, audio, labels, out, tta, batch_size):
             bar["bar"].update(bar["id"], completed=done, total=total, description=name or "thresholds")
 
         report = calibrate_checkpoint(checkpoint, out, audio, labels, tta=tta, batch_size=batch_size,
-                                      progress=progress)
+                                      progress=progress, metric=metric)
     shown = {k: {m: v for m, v in report[k].items() if m != "per_class"} for k in ("before", "after")}
     click.echo(json.dumps({**report, **shown}, indent=1))
     click.echo(f"thresholds tuned on {report['files']} file(s): SELD {report['before']['SELD']:.3f} -> "

@@ -35,7 +35,7 @@ from seld.task import TaskSpec
 from seld.userio import atomic_write
 
 __all__ = ["CSV_FORMATS", "default_format", "csv_layout", "write_csv", "CsvStreamWriter", "event_records",
-           "events_to_json", "write_json", "default_metric", "score_events", "find_labels"]
+           "events_to_json", "write_json", "default_metric", "SCORING_METRICS", "score_events", "find_labels"]
 
 #: ``--format`` name -> (layout, frame length in seconds or None for the model's)
 CSV_FORMATS: dict[str, tuple[str, float | None]] = {
@@ -150,8 +150,17 @@ def write_json(path: str | Path, events: Events, task: TaskSpec, **kwargs) -> Pa
 
 # ---------------------------------------------------------------------------------------------- scoring
 
-def default_metric(task: TaskSpec) -> str:
-    """The DCASE metric of the model's label format: ``dcase2024`` with distances, ``dcase2023`` without."""
+#: metrics ``seld infer --labels`` and ``seld calibrate`` can score with (those of 100 ms label frames)
+SCORING_METRICS = ("dcase2020", "dcase2021", "dcase2022", "dcase2023", "dcase2024")
+
+
+def default_metric(task: TaskSpec, metric: str | None = None) -> str:
+    """``metric`` if given, else the DCASE metric of the model's label format: ``dcase2024`` with distances,
+    ``dcase2023`` without."""
+    if metric is not None:
+        if metric not in SCORING_METRICS:
+            raise ConfigError(f"unknown scoring metric {metric!r}; choose one of {', '.join(SCORING_METRICS)}")
+        return metric
     return "dcase2024" if task.distance else "dcase2023"
 
 
@@ -198,7 +207,7 @@ def score_events(refs: dict[str, Events], preds: dict[str, Events], task: TaskSp
     """DCASE scores (``SeldResult.to_dict(per_class=True)``) of predictions against references keyed alike."""
     from seld.metrics import score
 
-    metric = metric or default_metric(task)
+    metric = default_metric(task, metric)
     if metric == "dcase2024" and any(r.dist is None for r in refs.values()):
         raise ConfigError("the model predicts distances, so it is scored with dcase2024, but a label file has no "
                           "distance column; give DCASE2023/2024 labels")
