@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from method_cases import METHOD_CASES
 
+from seld.errors import ConfigError
 from seld.methods import get_method
 from seld.methods.maccdoa import adpit_loss
 
@@ -63,8 +64,9 @@ def test_accdoa_loss_is_the_plain_mean_squared_error():
     assert float(method.loss(torch.zeros_like(target), target)) == pytest.approx(1 / target.numel())
 
 
-def _slow_adpit(output: torch.Tensor, targets: torch.Tensor) -> float:
-    """ADPIT spelled out per (item, frame, class) from the candidate names, as in the DCASE baseline."""
+def _slow_adpit(output: torch.Tensor, targets: torch.Tensor, distance_weight: float = 1.0) -> float:
+    """ADPIT spelled out per (item, frame, class) from the candidate names, as in the DCASE baseline (the squared
+    distance errors times ``distance_weight``)."""
     nb, nt, _, width, k = targets.shape
     out = output.reshape(nb, nt, 3, width - 1, k)
     names = {"A0": 0, "B0": 1, "B1": 2, "C0": 3, "C1": 4, "C2": 5}
@@ -82,7 +84,8 @@ def _slow_adpit(output: torch.Tensor, targets: torch.Tensor) -> float:
 
         pads = {"A": track_set("B0B0B1") + track_set("C0C1C2"), "B": track_set("A0A0A0") + track_set("C0C1C2"),
                 "C": track_set("A0A0A0") + track_set("B0B0B1")}
-        total += min(float(((out[b, t, :, :, c] - track_set(n) - pads[n[0]]) ** 2).mean()) for n in cands)
+        weights = torch.tensor([1.0, 1.0, 1.0, distance_weight][:width - 1])
+        total += min(float(((out[b, t, :, :, c] - track_set(n) - pads[n[0]]) ** 2 * weights).mean()) for n in cands)
     return total / (nb * nt * k)
 
 
@@ -98,6 +101,35 @@ def test_adpit_equals_the_candidate_by_candidate_definition(width):
     targets[:, :, :, 0] = (torch.rand(2, 3, 6, 4, generator=gen) < 0.4).float()  # groups may overlap here
     output = torch.randn(2, 3, 3 * (width - 1) * 4, generator=gen)
     assert float(adpit_loss(output, targets)) == pytest.approx(_slow_adpit(output, targets), rel=1e-5)
+
+
+@pytest.mark.parametrize("weight", [0.1, 4.0])
+def test_distance_weight_scales_the_squared_distance_errors_and_the_choice_of_candidate(weight):
+    gen = torch.Generator().manual_seed(3)
+    targets = torch.randn(2, 3, 6, 5, 4, generator=gen)
+    targets[:, :, :, 0] = (torch.rand(2, 3, 6, 4, generator=gen) < 0.4).float()
+    targets[:, :, :, 4] = 5 * torch.rand(2, 3, 6, 4, generator=gen)  # metres: distance errors dominate at weight 1
+    output = torch.randn(2, 3, 3 * 4 * 4, generator=gen)
+    expected = _slow_adpit(output, targets, weight)
+    assert expected != pytest.approx(_slow_adpit(output, targets))
+    method = get_method("maccdoa", distance=True, distance_weight=weight)
+    assert float(method.loss(output, targets)) == pytest.approx(expected, rel=1e-5)
+
+    method = get_method("accdoa", distance=True, distance_weight=weight)
+    target, out = torch.zeros(2, 4, 4 * 5), torch.zeros(2, 4, 4 * 5)
+    target[1, 2, 7] = 1.0                                   # axis y of class 2
+    target[1, 2, 17] = 2.0                                  # the distance of class 2
+    assert float(method.loss(out, target)) == pytest.approx((1 + 4 * weight) / target.numel())
+
+
+@pytest.mark.parametrize("name", ["accdoa", "maccdoa"])
+def test_a_distance_weight_without_distance_or_not_positive_is_refused(name):
+    with pytest.raises(ConfigError, match="distance_weight=0.5 needs distance=true"):
+        get_method(name, distance_weight=0.5)
+    for bad in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(ConfigError, match="distance_weight must be a positive number"):
+            get_method(name, distance=True, distance_weight=bad)
+    assert get_method(name, distance_weight=1).distance_weight == 1.0
 
 
 @pytest.mark.parametrize("case", ["maccdoa", "maccdoa-dist"])

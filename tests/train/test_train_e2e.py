@@ -117,11 +117,13 @@ def test_cli_train_and_errors(tiny_dataset, tmp_path, capsys):
 
 def test_distance_output_trains_and_is_scored_with_the_dcase2024_metric(tiny_config):
     """``method.options.distance=true`` (DCASE2024 multi-ACCDDOA): the network gets the 12K-wide head, validation
-    reports the distance error, and the checkpoint's task says the model predicts distance; fine-tuning it
-    without the option is refused, naming the setting."""
-    result = train(tiny_config("model.name=test_crnn", "method=maccdoa", "method.options.distance=true", out="d"))
+    reports the distance error, and the checkpoint's task says the model predicts distance (and the distance loss
+    weight it was trained with); fine-tuning it without the option is refused, naming the setting."""
+    result = train(tiny_config("model.name=test_crnn", "method=maccdoa", "method.options.distance=true",
+                               "method.options.distance_weight=0.1", out="d"))
     system = load_system(result["model"])
     assert system.task.distance and system.model.distance
+    assert system.task.make_method().distance_weight == pytest.approx(0.1)
     with torch.no_grad():
         assert system(torch.zeros(1, 4, 48000)).shape == (1, 20, 12 * len(CLASSES))
     header = (Path(result["out_dir"]) / "logs" / "version_0" / "metrics.csv").read_text().splitlines()[0]

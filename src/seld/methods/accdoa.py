@@ -4,7 +4,9 @@ Each class k has a vector y_k = a_k u_k (activity times unit direction); the cla
 ||y_k|| > threshold, and the direction is y_k itself. Output [B, T, 3K] in axis-major blocks
 [x_1..x_K, y_1..y_K, z_1..z_K] (tanh). With ``distance=True`` (DCASE2024 style) a fourth block of distances in
 metres follows: [B, T, 4K] = [x, y, z, d]; the distance target is the distance where the class is active and 0
-elsewhere (not scaled by a soft activity), and negative predicted distances are clipped to 0 at decoding.
+elsewhere (not scaled by a soft activity), and negative predicted distances are clipped to 0 at decoding. The
+squared distance errors (in m^2) are weighted by ``distance_weight`` in the loss: 1 (DCASE2024) lets them outweigh
+the direction terms, whose errors are at most 4.
 
 Several instances of one class in a frame cannot be represented: the target holds their activity-weighted mean
 direction (and mean distance) at the largest of their activities (PSELDNets instead keeps the last row).
@@ -17,11 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from seld.decode import decode_accdoa
 from seld.formats.events import Events
-from seld.methods.base import Method, check_shape
+from seld.methods.base import Method, check_distance_weight, check_shape
 from seld.methods.rows import FRAME_LEN, classwise, select_rows, to_numpy
 
 __all__ = ["ACCDOA"]
@@ -32,14 +33,16 @@ class ACCDOA(Method):
 
     Args:
         distance: also regress the distance in metres (output [B, T, 4K]).
+        distance_weight: weight of the squared distance errors in the loss (with ``distance`` only).
     """
 
     name = "accdoa"
     head = "accdoa"
     supports_class_weights = True
 
-    def __init__(self, distance: bool = False):
+    def __init__(self, distance: bool = False, distance_weight: float = 1.0):
         self.distance = bool(distance)
+        self.distance_weight = check_distance_weight(self.distance, distance_weight, "accdoa")
 
     @property
     def _blocks(self) -> int:
@@ -59,13 +62,14 @@ class ACCDOA(Method):
 
     def loss_terms(self, output: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
         """Mean squared error over every frame, axis and class (each class's terms weighted by
-        ``class_weights`` when set)."""
+        ``class_weights`` when set, the distance block's by ``distance_weight``)."""
         check_shape(output, targets, "accdoa")
-        if self.class_weights is None:
-            return {"loss": F.mse_loss(output, targets)}
-        k = len(self.class_weights)
-        err = (output - targets).square().view(*output.shape[:-1], -1, k)
-        return {"loss": (err * self.class_weights.to(err)).mean()}
+        err = (output - targets).square().view(*output.shape[:-1], self._blocks, -1)  # [B, T, blocks, K]
+        if self.distance_weight != 1.0:
+            err = err * torch.tensor([1.0, 1.0, 1.0, self.distance_weight]).to(err)[:, None]
+        if self.class_weights is not None:
+            err = err * self.class_weights.to(err)
+        return {"loss": err.mean()}
 
     def decode(self, output: torch.Tensor, thresholds=0.5, *, top_k: int | None = 3,
                frame_len: float = FRAME_LEN) -> list[Events]:

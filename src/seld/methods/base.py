@@ -20,10 +20,11 @@ from collections.abc import Sequence
 
 import torch
 
+from seld.errors import ConfigError
 from seld.formats.events import Events
 from seld.methods.rows import FRAME_LEN
 
-__all__ = ["Method", "Target", "Output", "check_shape", "activity_logits"]
+__all__ = ["Method", "Target", "Output", "check_shape", "activity_logits", "check_distance_weight"]
 
 #: A target or network output: one tensor, or a dict of tensors ("sed", "doa").
 Target = torch.Tensor | dict[str, torch.Tensor]
@@ -37,6 +38,16 @@ _ORACLE_EPS = 1e-7
 def activity_logits(activity: torch.Tensor) -> torch.Tensor:
     """Logits whose sigmoid is the target activity (clamped away from 0 and 1): the oracle of a SED output."""
     return torch.logit(activity.clamp(_ORACLE_EPS, 1 - _ORACLE_EPS))
+
+
+def check_distance_weight(distance: bool, weight: float, what: str) -> float:
+    """The loss weight of the distance terms as a float; positive, and only set (not 1) with ``distance=True``."""
+    weight = float(weight)
+    if not weight > 0 or weight == float("inf"):
+        raise ConfigError(f"{what}: distance_weight must be a positive number, got {weight}")
+    if weight != 1.0 and not distance:
+        raise ConfigError(f"{what}: distance_weight={weight} needs distance=true (the network predicts no distance)")
+    return weight
 
 
 def check_shape(output: torch.Tensor, target: torch.Tensor, what: str) -> None:

@@ -14,6 +14,8 @@ the smallest mean squared error counts; the loss is its mean (weighted per class
 Sony's baseline each candidate is padded with the first candidate of the two other groups, so that a candidate of
 an empty group does not pull the output towards zero. Dummy track vectors are act * (x, y, z) and, for the
 distance, d where act > 0 (the same as DCASE2024 for 0/1 activity; a soft activity does not shrink the distance).
+``distance_weight`` weights the squared distance errors (m^2) in both the loss and the choice of candidate: at 1
+(DCASE2024) they outweigh the direction terms and decide which permutation counts.
 
 Decoding (DCASE baseline ``determine_similar_location`` logic): a track is active when its vector norm exceeds
 the class threshold; two active tracks of one class closer than ``unify_deg`` (15 degrees) are the same event.
@@ -32,7 +34,7 @@ import torch
 
 from seld.decode import decode_maccdoa
 from seld.formats.events import Events
-from seld.methods.base import Method
+from seld.methods.base import Method, check_distance_weight
 from seld.methods.rows import FRAME_LEN, rank_in_group, select_rows, to_numpy
 
 __all__ = ["MultiACCDOA", "ADPIT_CANDIDATES", "adpit_loss"]
@@ -59,14 +61,19 @@ def _dummy_tracks(targets: torch.Tensor) -> torch.Tensor:
     return dummy
 
 
-def adpit_loss(output: torch.Tensor, targets: torch.Tensor, class_weights: torch.Tensor | None = None) -> torch.Tensor:
+def adpit_loss(output: torch.Tensor, targets: torch.Tensor, class_weights: torch.Tensor | None = None,
+               distance_weight: float = 1.0) -> torch.Tensor:
     """ADPIT loss of output [B, T, 3 * C * K] against ADPIT targets [B, T, 6, 1 + C, K] (C = 3 or 4); with
-    ``class_weights`` [K] each class's term is weighted (weights of mean 1 keep the loss's scale)."""
+    ``class_weights`` [K] each class's term is weighted (weights of mean 1 keep the loss's scale), and with C = 4
+    the squared distance errors by ``distance_weight``."""
     nb, nt, _, width, k = targets.shape
     dummy = _dummy_tracks(targets)
+    out = output.reshape(nb, nt, 3, width - 1, k)
+    if width == 5 and distance_weight != 1.0:  # (a s - b s)^2 = w (a - b)^2 with s = sqrt(w)
+        scale = torch.tensor([1.0, 1.0, 1.0, distance_weight ** 0.5]).to(out)[:, None]
+        dummy, out = dummy * scale, out * scale
     candidates = [dummy[:, :, list(idx)] for idx in ADPIT_CANDIDATES]  # each [B, T, 3, C, K]
     first_sum = candidates[0] + candidates[1] + candidates[7]
-    out = output.reshape(nb, nt, 3, width - 1, k)
     losses = torch.stack([((out - (cand + first_sum - candidates[_GROUP_FIRST[p]])) ** 2).mean(dim=(2, 3))
                           for p, cand in enumerate(candidates)])  # [13, B, T, K]
     best = losses.min(dim=0).values  # [B, T, K]
@@ -78,14 +85,16 @@ class MultiACCDOA(Method):
 
     Args:
         distance: also regress the distance in metres (output [B, T, 12K], targets [T, 6, 5, K]).
+        distance_weight: weight of the squared distance errors in the loss (with ``distance`` only).
     """
 
     name = "maccdoa"
     head = "maccdoa"
     supports_class_weights = True
 
-    def __init__(self, distance: bool = False):
+    def __init__(self, distance: bool = False, distance_weight: float = 1.0):
         self.distance = bool(distance)
+        self.distance_weight = check_distance_weight(self.distance, distance_weight, "maccdoa")
 
     @property
     def _width(self) -> int:
@@ -117,7 +126,7 @@ class MultiACCDOA(Method):
         if width != 1 + self._width or output.shape != (nb, nt, 3 * self._width * k):
             raise ValueError(f"maccdoa: network output of shape {tuple(output.shape)} does not fit ADPIT targets of "
                              f"shape {tuple(targets.shape)} (expected output [B, T, {3 * self._width}K])")
-        return {"loss": adpit_loss(output, targets, self.class_weights)}
+        return {"loss": adpit_loss(output, targets, self.class_weights, self.distance_weight)}
 
     def decode(self, output: torch.Tensor, thresholds=0.5, *, unify_deg: float = 15.0,
                frame_len: float = FRAME_LEN) -> list[Events]:
