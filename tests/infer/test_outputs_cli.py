@@ -65,6 +65,28 @@ def test_csv_formats(tmp_path):
         write_csv(tmp_path / "x.csv", events, make_system().task, "dcase2024")
 
 
+def test_distance_scores_are_told_with_the_dcase2024_terms_and_undefined_values_as_na(recordings, tmp_path,
+                                                                                       capsys):
+    """A distance model scored on its own metric (DCASE2024: SELD = mean of 1 - F, LE / 180, RDE): a file where
+    nothing matches has no LE (None in the JSON), which the summary for a person reads as n/a."""
+    system = make_system("maccdoa", distance=True)
+    ckpt = save_checkpoint(system.model, tmp_path / "dist.ckpt", task=system.task)
+    ref = infer_file(system, recordings / "rec1.wav", thresholds=0.2).sorted()
+    ref.dist = np.full(len(ref), 2.0)  # the random network's distances are near 0, which no label may be
+    labels = tmp_path / "labels"
+    write_labels(labels / "rec1.csv", ref, "dcase2024")
+    for threshold, matched in (("0.2", True), ("0.999", False)):
+        code, stdout, guide = run_seld(["infer", str(recordings / "rec1.wav"), "--model", str(ckpt), "--out",
+                                        str(tmp_path / threshold), "--labels", str(labels), "--threshold",
+                                        threshold], capsys)
+        assert code == 0, guide
+        scores = json.loads(stdout)["scores"]
+        assert scores["metric"] == "dcase2024" and (scores["LE"] is not None) == matched
+        assert f"all files (dcase2024, macro): SELD {scores['SELD']:.3f} = mean of 1 - F (F {scores['F']:.3f}), " \
+               f"LE / 180 (LE {'n/a' if not matched else format(scores['LE'], '.1f') + ' deg'}), " \
+               f"RDE {'n/a' if not matched else format(scores['RDE'], '.3f')}" in guide
+
+
 def test_labels_give_scores(system, checkpoint, recordings, tmp_path, capsys):
     labels = tmp_path / "labels"
     labels.mkdir()

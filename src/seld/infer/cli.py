@@ -118,19 +118,30 @@ def _guide(summary: dict) -> str:
     for item in summary["files"]:
         line = f"  {Path(item['file']).name}: {item['events']} frame-wise detections"
         if "scores" in item:
-            sc = item["scores"]
-            line += f"; against its labels: SELD {sc['SELD']:.2f} (ER {sc['ER']:.2f}, F {sc['F']:.2f}, " \
-                    f"LE {sc['LE']:.1f} deg, LR {sc['LR']:.2f})"
+            line += f"; against its labels: {_score_terms(item['scores'], 2)}"
         lines.append(line)
     written = {k for item in summary["files"] for k in item.get("outputs", {})}
     lines += [f"  *.{k}: {kinds[k]}" for k in kinds if k in written]
     if summary.get("scores"):
         sc = summary["scores"]
-        lines.append(f"all files ({sc['metric']}, {sc['average']}): SELD {sc['SELD']:.3f} = mean of ER "
-                     f"{sc['ER']:.3f}, 1 - F (F {sc['F']:.3f}), LE / 180 (LE {sc['LE']:.1f} deg), 1 - LR "
-                     f"(LR {sc['LR']:.3f}); lower is better, per class in "
-                     f"{summary.get('scores_file', 'the JSON above')}")
+        lines.append(f"all files ({sc['metric']}, {sc['average']}): {_score_terms(sc, 3)}; lower is better, per class "
+                     f"in {summary.get('scores_file', 'the JSON above')}")
     return "\n".join(lines)
+
+
+def _score_terms(sc: dict, digits: int) -> str:
+    """'SELD x = mean of ...' with the terms of the scores' metric (DCASE2024: 1 - F, LE / 180, RDE; the others:
+    ER, 1 - F, LE / 180, 1 - LR); a value the metric leaves undefined (LE when nothing matched) reads n/a."""
+    def num(key, unit="", fmt=f".{digits}f"):
+        value = sc.get(key)
+        return "n/a" if value is None else f"{value:{fmt}}{unit}"
+
+    le = f"LE / 180 (LE {num('LE', ' deg', '.1f')})"
+    if sc.get("metric") == "dcase2024":
+        terms = f"1 - F (F {num('F')}), {le}, RDE {num('RDE')} (DE {num('DE', ' m', '.2f')})"
+    else:
+        terms = f"ER {num('ER')}, 1 - F (F {num('F')}), {le}, 1 - LR (LR {num('LR')})"
+    return f"SELD {num('SELD')} = mean of {terms}"
 
 
 @click.command()
