@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,25 @@ def test_shards_and_resume_reproduce_one_run(tiny_bank, tiny_config, tmp_path):
     assert files_of(tmp_path / "whole") == files_of(tmp_path / "sharded")
     with pytest.raises(ConfigError, match="other settings"):
         synthesize(tiny_bank, tmp_path / "whole", config, seed=2, cache=cache)
+
+
+def test_a_dataset_made_before_a_setting_existed_resumes(tiny_bank, tiny_config, tmp_path):
+    """A manifest without the settings added since (class balance, pitch shift) reads as their defaults: the
+    dataset resumes, and the old manifest is kept; a real difference is still refused."""
+    config = tiny_config(n_scenes=2)
+    out = tmp_path / "out"
+    synthesize(tiny_bank, out, config, seed=1, cache=tmp_path / "cache")
+    manifest = json.loads((out / "manifest.json").read_text())
+    for key in ("class_balance", "pitch_shift", "class_pitch_shift"):
+        del manifest["generation"]["config"]["scenes"][key]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    next((out / "metadata").glob("*.csv")).unlink()
+    again = synthesize(tiny_bank, out, config, seed=1, cache=tmp_path / "cache")
+    assert again["rendered"] == 1 and again["skipped"] == 1
+    assert json.loads((out / "manifest.json").read_text()) == manifest
+    with pytest.raises(ConfigError, match="config.scenes.pitch_shift: 0.0 there, 2.0 now"):
+        synthesize(tiny_bank, out, replace(config, scenes=replace(config.scenes, pitch_shift=2.0)), seed=1,
+                   cache=tmp_path / "cache")
 
 
 @pytest.mark.slow

@@ -130,6 +130,12 @@ def plan_dataset(bank: Bank, config: SynthConfig, seed: int,
     return plan
 
 
+def _current_generation(generation: dict) -> dict:
+    """A manifest's generation as this version writes it: its config read and written again, so that settings
+    added since it was made appear with their defaults."""
+    return {**generation, "config": SynthConfig.from_dict(generation["config"]).to_dict()}
+
+
 def _bank_fingerprint(bank: Bank) -> dict:
     digest = hashlib.sha1((bank.root / "manifest.csv").read_bytes()).hexdigest()
     return {"name": bank.root.name, "manifest_sha1": digest, "sample_rate": bank.sample_rate,
@@ -301,7 +307,7 @@ def synthesize(bank_dir: str | Path, out: str | Path, config: SynthConfig, seed:
                        "classes": list(bank.classes.names),
                        "sample_rate": bank.sample_rate},
             "versions": package_versions(),
-        })
+        }, current=_current_generation)
         k, n = shard
         mine = [s for i, s in enumerate(plan.scenes) if i % n == k - 1]
         todo = [s for s in mine if not writer.is_done(s.name)]

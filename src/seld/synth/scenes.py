@@ -99,13 +99,7 @@ class SceneRanges:
                 raise ConfigError(f"pitch shift of {name} must be 0 to {MAX_PITCH_SHIFT:g} semitones, got {semitones}")
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        # settings at their defaults are left out, so that datasets made before the settings existed resume
-        if self.class_balance == "events":
-            del d["class_balance"]
-        if not self.pitch_shift and not self.class_pitch_shift:
-            del d["pitch_shift"], d["class_pitch_shift"]
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
     def from_dict(cls, d: dict) -> "SceneRanges":

@@ -14,6 +14,7 @@ data is all there, the labels read); a scene that fails the check is rendered ag
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import json
 import logging
@@ -89,13 +90,18 @@ class DatasetWriter:
             return f"its label file is damaged ({err})"
         return None
 
-    def write_manifest(self, manifest: dict) -> None:
+    def write_manifest(self, manifest: dict, current=None) -> None:
         """Write ``manifest.json``; an existing one must describe the same generation (same config and seed),
-        otherwise the folder belongs to another dataset and nothing is written."""
+        otherwise the folder belongs to another dataset and nothing is written. ``current`` maps an existing
+        generation to the form this version writes (settings added since it was made take their defaults), so
+        that a dataset made before a setting existed resumes."""
         path = self.root / "manifest.json"
         if path.is_file():
             old = read_json(path)
             old_gen = old.get("generation") if isinstance(old, dict) else None
+            if current is not None and old_gen is not None:
+                with contextlib.suppress(SeldError, KeyError, TypeError, ValueError):  # then shown as it is
+                    old_gen = current(old_gen)
             if old_gen != manifest["generation"]:
                 diff = _differences(old_gen, manifest["generation"])
                 shown = "; ".join(f"{key}: {a} there, {b} now" for key, a, b in diff[:3])
