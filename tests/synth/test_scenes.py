@@ -154,7 +154,9 @@ def test_pitch_shift_plays_clips_faster_or_slower_as_planned(tiny_bank):
     plain = sample_scene(np.random.default_rng(1), bank, class_pool(bank, ranges, "train"), positions(),
                          SceneRanges(duration=30.0, gap=(0.1, 0.5), min_event=0.2), name="s", fold=1, room=1, ov=2)
     assert unshifted.to_dict() == plain.to_dict()            # off: the same draws as before the setting existed
-    with pytest.raises(ConfigError, match="0 to 6 semitones"):
+    with pytest.raises(ConfigError, match=r"the pitch shift \(--pitch\) must be 0 to 6 semitones, got 7$"):
         SceneRanges(pitch_shift=7.0)
+    with pytest.raises(ConfigError, match=r"the pitch shift of class bell \(--pitch\) must be 0 to 6 semitones"):
+        SceneRanges(class_pitch_shift={"bell": -1.0})
     with pytest.raises(ConfigError, match="class_pitch_shift names class.*dog"):
         class_pool(bank, SceneRanges(class_pitch_shift={"dog": 2.0}), "train")

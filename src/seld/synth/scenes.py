@@ -94,9 +94,11 @@ class SceneRanges:
             raise ConfigError(f"gap range must satisfy 0 <= min <= max, got {self.gap}")
         if self.class_balance not in CLASS_BALANCE:
             raise ConfigError(f"class_balance must be one of {', '.join(CLASS_BALANCE)}, got {self.class_balance!r}")
-        for name, semitones in [("pitch_shift", self.pitch_shift), *self.class_pitch_shift.items()]:
+        for name, semitones in [("", self.pitch_shift), *self.class_pitch_shift.items()]:
             if not 0.0 <= semitones <= MAX_PITCH_SHIFT:
-                raise ConfigError(f"pitch shift of {name} must be 0 to {MAX_PITCH_SHIFT:g} semitones, got {semitones}")
+                which = f" of class {name}" if name else ""
+                raise ConfigError(f"the pitch shift{which} (--pitch) must be 0 to {MAX_PITCH_SHIFT:g} semitones, "
+                                  f"got {semitones:g}")
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
