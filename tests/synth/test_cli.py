@@ -33,8 +33,8 @@ def test_bank_build_info_and_quick_synth(clips, tmp_path):
     other = runner.invoke(cli, ["synth", "--bank", str(tmp_path / "bank"), "--out", str(tmp_path / "out"),
                                 "--preset", "quick", "--clips", "2", "--rooms", "1", "--duration", "2",
                                 "--ov", "2", "--snr", "none", "--rt60", "0.2,0.2", "--balance", "time"])
-    assert isinstance(other.exception, ConfigError) and "config.scenes.class_balance: 'events' there, 'time' now" in str(
-        other.exception)
+    assert isinstance(other.exception, ConfigError)
+    assert "config.scenes.class_balance: 'events' there, 'time' now" in str(other.exception)
     shifted = runner.invoke(cli, ["synth", "--bank", str(tmp_path / "bank"), "--out", str(tmp_path / "pitch"),
                                   "--preset", "quick", "--clips", "2", "--rooms", "1", "--duration", "2",
                                   "--snr", "none", "--rt60", "0.2,0.2", "--formats", "foa", "--pitch", "3,bell=0"])
