@@ -3,8 +3,8 @@
     python recipes/default_model/card_tables.py WORK > tables.md
 
 Reads WORK/bank/bank.json (clips per class and source packages with their licences) and the score files that
-run.sh writes (WORK/scores-synth.json, WORK/scores-replay.json; also WORK/scores-<set>-tta.json when the sets
-were scored with ``--tta acs``). The prose of the card (training, limits) is written by hand around them.
+run.sh writes (WORK/scores-synth.json, WORK/scores-replay.json; also WORK/scores-<set>-dcase2024.json for a model
+that predicts distance, and WORK/scores-<set>-tta.json when the sets were scored with ``--tta acs``). The prose of the card (training, limits) is written by hand around them.
 """
 
 from __future__ import annotations
@@ -29,23 +29,31 @@ def bank_tables(bank: dict) -> str:
     return f"Bank of {clips} clips.\n\n" + "\n".join(lines) + f"\n\nSources: {licences}."
 
 
+def _num(value, fmt: str) -> str:
+    """A score, or n/a where the metric leaves it undefined (LE of a class never matched under DCASE2024)."""
+    return "n/a" if value is None else format(value, fmt)
+
+
 def overall(s: dict) -> str:
-    return (f"ER {s['ER']:.3f}, F {s['F']:.3f}, LE {s['LE']:.1f} deg, LR {s['LR']:.3f}, "
-            f"**SELD {s['SELD']:.3f}**")
+    dist = f", DE {_num(s['DE'], '.2f')} m, RDE {_num(s['RDE'], '.3f')}" if "RDE" in s else ""
+    return (f"{s['metric']}: ER {_num(s['ER'], '.3f')}, F {_num(s['F'], '.3f')}, LE {_num(s['LE'], '.1f')} deg, "
+            f"LR {_num(s['LR'], '.3f')}{dist}, **SELD {_num(s['SELD'], '.3f')}**")
 
 
 def score_table(path: Path, title: str) -> str:
     s = json.loads(path.read_text())["scores"]
-    lines = [f"**{title}** ({s['files']} files): {overall(s)}", "", "| class | F | LE | LR | SELD |",
-             "|---|---|---|---|---|"]
-    lines += [f"| {c} | {v['F']:.3f} | {v['LE']:.1f} | {v['LR']:.3f} | {v['SELD']:.3f} |"
-              for c, v in s["per_class"].items()]
+    keys = [("F", ".3f"), ("LE", ".1f"), ("LR", ".3f")] + ([("DE", ".2f"), ("RDE", ".3f")] if "RDE" in s else [])
+    keys.append(("SELD", ".3f"))
+    lines = [f"**{title}** ({s['files']} files), {overall(s)}", "",
+             "| class | " + " | ".join(k for k, _ in keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    lines += [f"| {c} | " + " | ".join(_num(v[k], fmt) for k, fmt in keys) + " |" for c, v in s["per_class"].items()]
     return "\n".join(lines)
 
 
 def main(work: Path) -> None:
     parts = [bank_tables(json.loads((work / "bank" / "bank.json").read_text()))]
-    parts += [score_table(work / f"scores-{name}.json", title) for name, title in SETS.items()]
+    parts += [score_table(path, title) for name, title in SETS.items()
+              for path in [work / f"scores-{name}.json", work / f"scores-{name}-dcase2024.json"] if path.is_file()]
     tta = [f"{name}: {overall(json.loads(p.read_text())['scores'])}" for name in SETS
            if (p := work / f"scores-{name}-tta.json").is_file()]
     if tta:
