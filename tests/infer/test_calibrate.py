@@ -40,6 +40,8 @@ def test_tuning_finds_each_class_threshold(system, recordings, labels):
     assert all(other["thresholds"][c] == 0.3 for c in detected)
     with pytest.raises(ConfigError, match="unknown scoring metric 'dcase2030'"):
         tune_thresholds(system, recordings, labels, metric="dcase2030")
+    with pytest.raises(ConfigError, match="dcase2024 metric scores distances, which this model does not predict"):
+        tune_thresholds(system, recordings, labels, metric="dcase2024")
 
 
 def test_calibrated_checkpoint_is_used_by_infer(checkpoint, recordings, labels, tmp_path, capsys):

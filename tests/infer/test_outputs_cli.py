@@ -117,6 +117,10 @@ def test_labels_give_scores(system, checkpoint, recordings, tmp_path, capsys):
     other = json.loads(stdout)
     assert code == 0 and other["metric"] == "dcase2021" and "(dcase2021, " in guide
     assert other["files"][1]["scores"]["F"] == pytest.approx(1.0) and other["scores"] != summary["scores"]
+    # DCASE2024 scores distances, which this model does not predict: one line, before any work
+    code, _, err = run_seld(["infer", str(recordings), "--model", str(checkpoint), "--labels", str(labels), "--out",
+                             str(tmp_path / "out2024"), "--metric", "dcase2024"], capsys)
+    assert code == 2 and "use another --metric" in err and not (tmp_path / "out2024").exists()
     # a recording without its label file
     (labels / "rec2.csv").unlink()
     code, _, err = run_seld(["infer", str(recordings), "--model", str(checkpoint), "--labels", str(labels), "--out",

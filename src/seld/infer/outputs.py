@@ -160,6 +160,9 @@ def default_metric(task: TaskSpec, metric: str | None = None) -> str:
     if metric is not None:
         if metric not in SCORING_METRICS:
             raise ConfigError(f"unknown scoring metric {metric!r}; choose one of {', '.join(SCORING_METRICS)}")
+        if metric == "dcase2024" and not task.distance:
+            raise ConfigError("the dcase2024 metric scores distances, which this model does not predict; use "
+                              "another --metric (dcase2023 by default)")
         return metric
     return "dcase2024" if task.distance else "dcase2023"
 
