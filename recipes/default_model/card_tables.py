@@ -3,8 +3,8 @@
     python recipes/default_model/card_tables.py WORK > tables.md
 
 Reads WORK/bank/bank.json (clips per class and source packages with their licences) and the score files that
-run.sh writes (WORK/scores-synth.json, WORK/scores-replay.json; also WORK/scores-<set>-dcase2024.json for a model
-that predicts distance, and WORK/scores-<set>-tta.json when the sets were scored with ``--tta acs``). The prose of the card (training, limits) is written by hand around them.
+run.sh writes (WORK/scores-synth.json, WORK/scores-replay.json; also WORK/scores-<set>-dcase2024.json for a
+model that predicts distance, and WORK/scores-<set>-tta.json when the sets were scored with ``--tta acs``). The prose of the card (training, limits) is written by hand around them.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _num(value, fmt: str) -> str:
 
 def overall(s: dict) -> str:
     dist = f", DE {_num(s['DE'], '.2f')} m, RDE {_num(s['RDE'], '.3f')}" if "RDE" in s else ""
-    return (f"{s['metric']}: ER {_num(s['ER'], '.3f')}, F {_num(s['F'], '.3f')}, LE {_num(s['LE'], '.1f')} deg, "
+    return (f"ER {_num(s['ER'], '.3f')}, F {_num(s['F'], '.3f')}, LE {_num(s['LE'], '.1f')} deg, "
             f"LR {_num(s['LR'], '.3f')}{dist}, **SELD {_num(s['SELD'], '.3f')}**")
 
 
@@ -44,7 +44,8 @@ def score_table(path: Path, title: str) -> str:
     s = json.loads(path.read_text())["scores"]
     keys = [("F", ".3f"), ("LE", ".1f"), ("LR", ".3f")] + ([("DE", ".2f"), ("RDE", ".3f")] if "RDE" in s else [])
     keys.append(("SELD", ".3f"))
-    lines = [f"**{title}** ({s['files']} files), {overall(s)}", "",
+    metric = f", {s['metric']}" if "metric" in s else ""
+    lines = [f"**{title}** ({s['files']} files{metric}): {overall(s)}", "",
              "| class | " + " | ".join(k for k, _ in keys) + " |", "|---" * (len(keys) + 1) + "|"]
     lines += [f"| {c} | " + " | ".join(_num(v[k], fmt) for k, fmt in keys) + " |" for c, v in s["per_class"].items()]
     return "\n".join(lines)

@@ -96,3 +96,13 @@ def test_card_tables_of_a_recipe_run(tmp_path):
     assert "Sources: xboard (GPL-3+)." in out.stdout
     assert out.stdout.count("**SELD 0.400**") == 3 and "| bell | 0.000 | 180.0 | 0.000 | 0.900 |" in out.stdout
     assert "With `--tta acs`: synth: ER 0.500" in out.stdout and "replay: ER" not in out.stdout.split("tta")[-1]
+    # a distance model: its DCASE2024 tables too, with DE and RDE, and n/a where the metric leaves a value undefined
+    dist = {**scores, "metric": "dcase2024", "DE": 0.8, "RDE": 0.3,
+            "per_class": {"bell": {"F": 0.0, "LE": None, "LR": 0.0, "DE": None, "RDE": None, "SELD": 1.0}}}
+    (tmp_path / "scores-replay-dcase2024.json").write_text(json.dumps({"scores": dist}))
+    out = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, check=True)
+    assert "bank test clips** (3 files): ER 0.500" in out.stdout
+    assert "another seed** (3 files, dcase2024): ER 0.500, F 0.250, LE 40.0 deg, LR 0.750, DE 0.80 m, RDE 0.300" \
+           in out.stdout
+    assert "| class | F | LE | LR | DE | RDE | SELD |" in out.stdout
+    assert "| bell | 0.000 | n/a | 0.000 | n/a | n/a | 1.000 |" in out.stdout
