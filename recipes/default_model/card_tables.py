@@ -4,7 +4,8 @@
 
 Reads WORK/bank/bank.json (clips per class and source packages with their licences) and the score files that
 run.sh writes (WORK/scores-synth.json, WORK/scores-replay.json; also WORK/scores-<set>-dcase2024.json for a
-model that predicts distance, and WORK/scores-<set>-tta.json when the sets were scored with ``--tta acs``). The prose of the card (training, limits) is written by hand around them.
+model that predicts distance, and WORK/scores-<set>-tta.json when the sets were scored with ``--tta acs``).
+The prose of the card (training, limits) is written by hand around them.
 """
 
 from __future__ import annotations
