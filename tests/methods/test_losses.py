@@ -126,7 +126,7 @@ def test_distance_weight_scales_the_squared_distance_errors_and_the_choice_of_ca
 def test_a_distance_weight_without_distance_or_not_positive_is_refused(name):
     with pytest.raises(ConfigError, match="distance_weight=0.5 needs distance=true"):
         get_method(name, distance_weight=0.5)
-    for bad in (0, -1, float("nan"), float("inf")):
+    for bad in (0, -1, float("nan"), float("inf"), "abc", None):
         with pytest.raises(ConfigError, match="distance_weight must be a positive number"):
             get_method(name, distance=True, distance_weight=bad)
     assert get_method(name, distance_weight=1).distance_weight == 1.0

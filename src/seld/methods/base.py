@@ -42,7 +42,10 @@ def activity_logits(activity: torch.Tensor) -> torch.Tensor:
 
 def check_distance_weight(distance: bool, weight: float, what: str) -> float:
     """The loss weight of the distance terms as a float; positive, and only set (not 1) with ``distance=True``."""
-    weight = float(weight)
+    try:
+        weight = float(weight)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what}: distance_weight must be a positive number, got {weight!r}") from None
     if not weight > 0 or weight == float("inf"):
         raise ConfigError(f"{what}: distance_weight must be a positive number, got {weight}")
     if weight != 1.0 and not distance:
