@@ -10,7 +10,7 @@
 #      fold 2 = test; each event's clip up to 3 semitones faster or slower, speech excepted)
 #   3. the STARSS22-replay test set: the real fold-4 label files re-rendered with the bank's test clips in
 #      rooms drawn with another seed
-#   4. `seld train experiment=default` (a CRNN; about 4 minutes per epoch on 2 CPU cores, 40 epochs)
+#   4. `seld train experiment=default` (a CRNN; about 3 minutes per epoch on 2 CPU cores, 40 epochs)
 #   5. per-class detection thresholds tuned on the validation scenes (scene 9 of every training room)
 #   6. inference and DCASE2023 scores (overall and per class) on both held-out sets, and the model's own
 #      DCASE2024 scores with distances into *-dcase2024 files (TTA=1: also with --tta acs)
