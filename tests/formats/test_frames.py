@@ -96,6 +96,17 @@ def test_malformed_rows_name_file_and_line(tmp_path: Path, text: str, line: int,
     assert f"{p}:{line}:" in str(err.value) and needle in str(err.value)
 
 
+def test_distance_within_rounding_of_zero_reads_as_zero_and_below_it_is_refused(tmp_path: Path):
+    # found by the fuzz test: -2.2e-313 passed the range check and left a negative distance in the events
+    p = tmp_path / "p.csv"
+    p.write_text("0,1,0,10,20,-2.2250738585e-313\n1,1,0,10,20,-1e-7\n")
+    ev = read_labels(p, classes=13)
+    assert ev.dist.tolist() == [0.0, 0.0]
+    p.write_text("0,1,0,10,20,-1\n")
+    with pytest.raises(FormatError, match="distance -1 outside"):
+        read_labels(p, classes=13)
+
+
 def test_missing_file_and_folder_are_input_errors(tmp_path: Path):
     with pytest.raises(InputError, match="file not found"):
         read_labels(tmp_path / "nope.csv")

@@ -135,7 +135,8 @@ def read_frame_file(path: str | Path, layout: str = "auto", *, reference: bool =
             dist = norm
     if layout.endswith("-dist"):
         _check_range(path, values, numbers, values.shape[1] - 1, "distance", 0, 1e7 if reference else 1e5)
-        dist = rest[:, -1] / (100.0 if reference else 1.0)
+        # the range check lets rounding noise just below 0 through: such a distance is 0
+        dist = np.maximum(rest[:, -1], 0.0) / (100.0 if reference else 1.0)
     return Events(frame, cls, track, xyz, dist, frame_len=frame_len, n_frames=n_frames,
                   meta={"path": str(path), "layout": layout})
 
