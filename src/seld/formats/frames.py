@@ -74,12 +74,14 @@ def _check_int(path, values, numbers, col: int, name: str, lo: int = 0, hi: int 
 
 
 def _check_range(path, values, numbers, col: int, name: str, lo: float, hi: float) -> None:
+    """Refuse a value outside [lo, hi]; one within 1e-6 of a bound (rounding) is snapped onto it in ``values``."""
     v = values[:, col]
     bad = (v < lo - 1e-6) | (v > hi + 1e-6)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise FormatError(path, numbers[i], f"{name} {v[i]:g} outside [{lo:g}, {hi:g}]",
                           "check the column order and units of the file (or force --pred-format)")
+    np.clip(v, lo, hi, out=v)
 
 
 def read_frame_file(path: str | Path, layout: str = "auto", *, reference: bool = False,
@@ -135,8 +137,7 @@ def read_frame_file(path: str | Path, layout: str = "auto", *, reference: bool =
             dist = norm
     if layout.endswith("-dist"):
         _check_range(path, values, numbers, values.shape[1] - 1, "distance", 0, 1e7 if reference else 1e5)
-        # the range check lets rounding noise just below 0 through: such a distance is 0
-        dist = np.maximum(rest[:, -1], 0.0) / (100.0 if reference else 1.0)
+        dist = rest[:, -1] / (100.0 if reference else 1.0)
     return Events(frame, cls, track, xyz, dist, frame_len=frame_len, n_frames=n_frames,
                   meta={"path": str(path), "layout": layout})
 
