@@ -78,6 +78,15 @@ def test_gpu_matches_cpu(name):
     audio = torch.randn(2, c_in, sr, generator=torch.Generator().manual_seed(9))
     out = fe(audio.cuda())
     assert out.device.type == "cuda"
+    ref = fe(audio)
+    got = out.cpu()
+    if name.startswith("magphase"):
+        # Raw phases are angles: pi and -pi are the same phase. The first centred frame of a reflect-padded STFT
+        # is even-symmetric, so its spectrum is real and the sign of a zero imaginary part (which differs between
+        # cuFFT and pocketFFT) picks the end (the H200 flipped 25 % of that frame's bins). Compare them on the circle.
+        half = ref.shape[1] // 2
+        turns = torch.round((got[:, half:] - ref[:, half:]) / (2 * torch.pi))
+        got = torch.cat([got[:, :half], got[:, half:] - 2 * torch.pi * turns], dim=1)
     # GCC/SALSA phases of near-silent bins can flip between devices; compare the well-defined majority tightly.
-    close = torch.isclose(out.cpu(), fe(audio), atol=1e-3, rtol=1e-4)
+    close = torch.isclose(got, ref, atol=1e-3, rtol=1e-4)
     assert close.float().mean() > 0.999

@@ -25,9 +25,10 @@ _SOOFTWARE = {
 
 
 def all_tensors(module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """State dict plus the buffers we do not persist (PSELDNets saves relative_position_index / attn_mask)."""
+    """State dict plus the buffers PSELDNets saves and we do not persist (relative_position_index, attn_mask)."""
     out = dict(module.state_dict())
-    out.update({k: v for k, v in module.named_buffers() if k not in out})
+    out.update({k: v for k, v in module.named_buffers()
+                if k not in out and k.endswith(("relative_position_index", "attn_mask"))})
     return out
 
 

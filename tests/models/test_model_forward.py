@@ -43,6 +43,25 @@ def test_contract_shapes_finite_and_every_parameter_gets_a_gradient(name, method
     assert not missing, f"no gradient for {missing}"
 
 
+DEVICES = ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu, pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA device")])]
+
+
+@pytest.mark.parametrize("name", list_models("test_*"))
+@pytest.mark.parametrize("device", DEVICES)
+def test_trains_after_inference_mode_on_its_device(name, device, features):
+    """Inference first (seld infer, validation), then training on the same module: nothing the first call
+    caches may be an inference tensor (HTS-AT's window order once was, on CUDA only)."""
+    model = create_model(name, method="maccdoa", num_classes=K).to(device)
+    x = features(model, B, FRAMES).to(device)
+    model.eval()
+    with torch.inference_mode():
+        model(x)
+    model.train()
+    total(model(x)).backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
 def test_activations_follow_the_contract(features):
     torch.manual_seed(0)
     x = features(create_model("test_passt"), B, FRAMES)

@@ -140,26 +140,22 @@ class SwinBlock(nn.Module):
         self.mlp = Mlp(dim, int(dim * mlp_ratio), drop)
         mask = _shift_mask(resolution, window, shift) if shift else None
         self.register_buffer("attn_mask", mask, persistent=False)
-        # (order, inverse) token indices; None when one unshifted window covers the map (already in order).
-        # Plain attributes, not buffers, so that state dicts and PSELDNets' key layouts stay as they are.
-        self._window_order = None
-        if window < resolution or shift:
-            order = window_order(resolution, window, shift)
-            self._window_order = (order, torch.argsort(order))
-
-    def _orders(self, device: torch.device) -> tuple[Tensor, Tensor] | None:
-        if self._window_order is not None and self._window_order[0].device != device:
-            self._window_order = tuple(t.to(device) for t in self._window_order)
-        return self._window_order
+        # Token order into windows and its inverse; None when one unshifted window covers the map (already in
+        # order). Non-persistent buffers: they follow the module to its device (a copy made lazily at the first
+        # call would be an inference tensor when that call runs under torch.inference_mode, and training after it
+        # would fail), and state dicts keep PSELDNets' key layout.
+        needs_order = window < resolution or shift
+        order = window_order(resolution, window, shift) if needs_order else None
+        self.register_buffer("token_order", order, persistent=False)
+        self.register_buffer("token_inverse", None if order is None else torch.argsort(order), persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
         b, n, c = x.shape
-        orders = self._orders(x.device)
-        h = x if orders is None else x.index_select(1, orders[0])
+        h = x if self.token_order is None else x.index_select(1, self.token_order)
         h = self.attn(self.norm1(h).view(b, -1, self.window * self.window, c), self.attn_mask)
         h = h.view(b, n, c)
-        if orders is not None:
-            h = h.index_select(1, orders[1])
+        if self.token_inverse is not None:
+            h = h.index_select(1, self.token_inverse)
         x = x + self.drop_path(h)
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
