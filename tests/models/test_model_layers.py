@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from seld.models.backbones.htsat import fold_time
+from seld.models.backbones.htsat import _shift_mask, fold_time
 from seld.models.layers import ChannelBatchNorm, CrossStitch, fit_length, to_label_rate
 
 
@@ -62,3 +62,15 @@ def test_time_folding_stacks_blocks_along_frequency():
                 assert img[0, 0, block * 4 + f, t] == 4 * (block * 4 + t) + f
     padded = fold_time(x[:, :, :5], spec_size=4, freq_ratio=2)
     assert padded[0, 0, 4:, 1:].abs().sum() == 0  # frames 5..7 are zero padding
+
+
+def test_shifted_window_mask_gives_exact_zero_weights_not_denormals():
+    """Masked pairs must weigh exactly 0: Swin's -100 gives weights of about e^-100, float32 denormals that the CPU
+    computes on a slow path (30 % of HTS-AT's forward)."""
+    mask = _shift_mask(16, 8, 4)  # [windows, N, N]
+    scores = torch.randn(mask.shape, generator=torch.Generator().manual_seed(0)) * 3
+    probs = (scores + mask).softmax(dim=-1)
+    blocked = mask != 0
+    assert blocked.any() and (~blocked).any()
+    assert (probs[blocked] == 0).all()
+    torch.testing.assert_close(probs.sum(-1), torch.ones(mask.shape[:2]))
