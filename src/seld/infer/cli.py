@@ -58,7 +58,8 @@ def _progress_bar():
 @click.option("--batch-size", type=click.IntRange(1, 1024), default=8, help="Network inputs per forward pass.")
 @click.option("--compile", "compile_net", is_flag=True,
               help="torch.compile the network (it compiles on the first window). On a 2-core CPU it was slower "
-                   "than the default for HTS-AT and PaSST: time it on your machine first.")
+                   "than the default for HTS-AT and PaSST, and on an H200 compiling took longer than a 30-s "
+                   "file runs: it pays only on long inputs; time it on your machine first.")
 @click.option("--stream", is_flag=True,
               help="Process block by block with bounded memory; events are written as they are decided. "
                    "AUDIO '-' reads standard input: a WAV stream, or raw float32 (see --raw-rate).")
