@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn.functional as F
 
 from seld.models.backbones.htsat import _shift_mask, fold_time
-from seld.models.layers import ChannelBatchNorm, CrossStitch, fit_length, to_label_rate
+from seld.models.layers import ChannelBatchNorm, ConvBlock, CrossStitch, fit_length, to_label_rate
 
 
 def test_repeat_upsampling_then_label_means():
@@ -74,3 +75,47 @@ def test_shifted_window_mask_gives_exact_zero_weights_not_denormals():
     assert blocked.any() and (~blocked).any()
     assert (probs[blocked] == 0).all()
     torch.testing.assert_close(probs.sum(-1), torch.ones(mask.shape[:2]))
+
+
+def _conv_block(in_chans: int, out_chans: int, winograd_from: int) -> ConvBlock:
+    block = ConvBlock(in_chans, out_chans, pool=(1, 1))
+    block.WINOGRAD_MIN_CHANNELS = winograd_from
+    with torch.no_grad():
+        for bn in (block.bn1, block.bn2):
+            bn.running_mean.normal_()
+            bn.running_var.uniform_(0.5, 2.0)
+            bn.weight.normal_()
+            bn.bias.normal_()
+    return block.eval()
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 1), (7, 2), (8, 3), (9, 8), (12, 5)])
+def test_winograd_convolution_equals_the_direct_one_on_odd_and_tiny_maps(shape):
+    """The inference shortcut (Winograd F(2x2, 3x3), on wide CNN14 blocks) against float64 direct convolutions,
+    on maps that do not fill whole 2x2 tiles."""
+    torch.manual_seed(0)
+    block = _conv_block(6, 10, winograd_from=1)
+    x = torch.randn(2, 6, *shape)
+    with torch.no_grad():
+        fast = block(x)
+        assert set(block._winograd) == {"1", "2"}
+        expected = block.double()(x.double())  # float64 takes the plain path
+    assert fast.shape == expected.shape
+    torch.testing.assert_close(fast.double(), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_winograd_kernels_follow_new_weights():
+    """The transformed kernels are cached between calls and rebuilt when the weights change (loading a checkpoint)."""
+    torch.manual_seed(0)
+    block = _conv_block(4, 4, winograd_from=4)
+    other = _conv_block(4, 4, winograd_from=4)
+    x = torch.randn(1, 4, 6, 6)
+    with torch.no_grad():
+        block(x)
+        block.load_state_dict(other.state_dict())
+        torch.testing.assert_close(block(x), other(x))
+        block.conv2.weight.mul_(2.0)
+        y = block(x)
+    block.WINOGRAD_MIN_CHANNELS = 10**9
+    with torch.no_grad():
+        torch.testing.assert_close(y, block(x), atol=1e-5, rtol=1e-5)
