@@ -1,5 +1,5 @@
-"""Per-class loss weights (``method.class_weights``): counted from the training labels, applied to the loss,
-refused where the loss has no per-class terms."""
+"""Per-class loss weights (``method.class_weights``, ``method.class_boost``): counted from the training labels,
+boosted by class name, applied to the loss, refused where the loss has no per-class terms."""
 
 from __future__ import annotations
 
@@ -35,8 +35,24 @@ def test_balanced_weights_are_set_from_the_training_labels(tiny_config):
     assert torch.allclose(weights, torch.as_tensor(balanced_class_weights(counts), dtype=torch.float32))
 
 
+@pytest.mark.parametrize("weights", ["balanced", "null"])
+def test_class_boost_multiplies_the_named_classes_weights(tiny_config, weights):
+    module, datamodule, trainer = build_run(tiny_config(f"method.class_weights={weights}",
+                                                        "method.class_boost={bell: 3, telephone: 0.5}"))
+    trainer.fit(module, datamodule=datamodule)
+    counts = datamodule.train_set.prepared.labels.class_frames(module.task.num_classes)
+    base = balanced_class_weights(counts) if weights == "balanced" else np.ones(3)
+    factors = [{"bell": 3.0, "telephone": 0.5}.get(name, 1.0) for name in module.task.classes]
+    assert torch.allclose(module.system.method.class_weights, torch.as_tensor(base * factors, dtype=torch.float32))
+
+
 @pytest.mark.parametrize("overrides, message", [
     (["method=einv2", "+method.class_weights=balanced"], "no per-class terms"),
+    (["method=einv2", "+method.class_boost={bell: 2}"], "no per-class terms"),
+    (["method.class_boost={door: 2}"], "no class door in this task; its classes are bell, female_speech"),
+    (["method.class_boost={bell: -1}"], "non-negative numbers"),
+    (["method.class_boost={bell: x}"], "non-negative numbers"),
+    (["method.class_boost=[2]"], "map class names to factors"),
     (["method.class_weights=[1.0,2.0]"], "non-negative numbers"),
     (["method.class_weights=often"], "non-negative numbers"),
     (["method.class_weights=[1,x,3]"], "non-negative numbers"),

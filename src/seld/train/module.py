@@ -54,15 +54,18 @@ class SeldLitModule(L.LightningModule):
         metadata: extra facts written into every checkpoint (experiment name, data, ...).
         class_weights: per-class loss weights: ``None``, ``"balanced"`` (from the training labels, see
             :func:`balanced_class_weights`) or one number per class.
+        class_boost: ``{class name: factor}`` multiplying those classes' weights (of ``class_weights``, or 1).
     """
 
     def __init__(self, system: SeldSystem, optimizer: dict, augment=None, metric: str = "dcase2023",
                  average: str = "macro", threshold=0.5, seed: int = 0, metadata: dict | None = None,
-                 class_weights=None):
+                 class_weights=None, class_boost: dict | None = None):
         super().__init__()
-        if class_weights is not None and not system.method.supports_class_weights:
-            raise ConfigError(f"method.class_weights: the {system.method.name} loss has no per-class terms to "
-                              "weight (ACCDOA and multi-ACCDOA have); remove the setting")
+        for key, value in (("class_weights", class_weights), ("class_boost", class_boost)):
+            if value is not None and not system.method.supports_class_weights:
+                raise ConfigError(f"method.{key}: the {system.method.name} loss has no per-class terms to "
+                                  "weight (ACCDOA and multi-ACCDOA have); remove the setting")
+        self.class_boost = _class_factors(class_boost, system.task.classes)
         if class_weights is not None and class_weights != "balanced":    # checked now, not after the data is read
             k = system.task.num_classes
             try:
@@ -89,13 +92,18 @@ class SeldLitModule(L.LightningModule):
     def setup(self, stage: str) -> None:
         """Set the method's class weights (the datamodule is set up first, so its training labels are there)."""
         weights = self.class_weights
-        if weights is None or stage != "fit":
+        if (weights is None and self.class_boost is None) or stage != "fit":
             return
-        if isinstance(weights, str):    # "balanced"
+        if weights is None:
+            weights = np.ones(self.task.num_classes)
+        elif isinstance(weights, str):    # "balanced"
             counts = self.trainer.datamodule.train_set.prepared.labels.class_frames(self.task.num_classes)
             weights = balanced_class_weights(counts)
             log.info("class weights (balanced over active frames %s): %s", counts.tolist(),
                      np.round(weights, 3).tolist())
+        if self.class_boost is not None:
+            weights = weights * self.class_boost
+            log.info("class weights after method.class_boost: %s", np.round(weights, 3).tolist())
         self.system.method.class_weights = torch.as_tensor(weights, dtype=torch.float32)
 
     # ------------------------------------------------------------------------------------------------- steps
@@ -202,6 +210,29 @@ def make_optimizer(params, cfg: dict, max_epochs: int | None):
     except (TypeError, ValueError) as err:
         raise ConfigError(f"optimizer {name} / scheduler {kind}: {err}") from None
     return {"optimizer": opt, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+def _class_factors(boost: dict | None, classes) -> np.ndarray | None:
+    """``{class name: factor}`` as one factor per class of ``classes`` (1 for the others); checked now, so that a
+    misspelt class fails before any data is read."""
+    if boost is None:
+        return None
+    names = list(classes)
+    if not isinstance(boost, dict):
+        raise ConfigError(f"method.class_boost must map class names to factors, got {boost!r}")
+    unknown = sorted(str(n) for n in boost if n not in names)
+    if unknown:
+        raise ConfigError(f"method.class_boost: no class {', '.join(unknown)} in this task; its classes are "
+                          f"{', '.join(names)}")
+    factors = np.ones(len(names))
+    for name, value in boost.items():
+        try:
+            factors[names.index(name)] = float(value)
+        except (TypeError, ValueError):
+            factors[names.index(name)] = np.nan
+    if not np.all(np.isfinite(factors)) or np.any(factors < 0):
+        raise ConfigError(f"method.class_boost: factors must be non-negative numbers, got {boost}")
+    return factors
 
 
 def balanced_class_weights(frames: np.ndarray) -> np.ndarray:

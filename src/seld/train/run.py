@@ -140,7 +140,8 @@ def build_run(cfg: DictConfig, init: str | Path | None = None):
     module = SeldLitModule(system, _plain(cfg.optimizer), augment, metric=cfg.data.get("metric", "dcase2023"),
                            average=cfg.data.get("average", "macro"), threshold=_plain(cfg.method.threshold),
                            seed=int(cfg.seed), metadata=metadata,
-                           class_weights=_plain(cfg.method.get("class_weights")))
+                           class_weights=_plain(cfg.method.get("class_weights")),
+                           class_boost=_plain(cfg.method.get("class_boost")))
     datamodule = SeldDataModule(_plain(cfg.data), task, seed=int(cfg.seed), corpus=corpus)
     validate = cfg.data.get("valid") is not None
     # best.ckpt by validation score; last.ckpt after every epoch (Lightning's save_last only refreshes it when
