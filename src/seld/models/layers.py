@@ -250,8 +250,11 @@ _WINOGRAD_G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.
 def _winograd_weight(weight: Tensor) -> Tensor:
     """A 3x3 kernel ``[out, in, 3, 3]`` in the Winograd domain: ``G w G^T`` per (out, in), as ``[16, in, out]``."""
     g = torch.tensor(_WINOGRAD_G, dtype=weight.dtype, device=weight.device)
-    u = torch.einsum("ax,oixy,by->abio", g, weight, g)
-    return u.reshape(16, weight.shape[1], weight.shape[0]).contiguous()
+    out, cin = weight.shape[:2]
+    u = weight.new_empty(16, cin, out)
+    for o in range(0, out, 256):  # 256 output channels at a time: no temporaries the size of the whole kernel
+        u[:, :, o:o + 256] = torch.einsum("ax,oixy,by->abio", g, weight[o:o + 256], g).reshape(16, cin, -1)
+    return u
 
 
 def _winograd_inputs(d0: Tensor, d1: Tensor, d2: Tensor, d3: Tensor, out: Tensor | None = None) -> list[Tensor]:
