@@ -192,3 +192,22 @@ def test_compiled_network_checkpoints_load(tiny_config):
                                "data.valid=null", out="compiled"))
     system = load_system(result["last"])
     assert system.model.config["name"] == "test_crnn"
+
+
+def test_cli_finetunes_the_builtin_default_model_by_name(tiny_dataset, tmp_path, capsys):
+    """`seld finetune default ...`: the shipped model, with a new head for the tiny set's three classes, through
+    the default model's own second-stage experiment; unknown names and missing files are one-line errors."""
+    tiny = [f"data.root={tiny_dataset}", "trainer.max_epochs=1", "trainer.enable_progress_bar=false",
+            "data.num_workers=0", "data.train=train", "data.valid=test", "trainer.accelerator=cpu",
+            "data.chunk_seconds=2.0", "data.batch_size=2", "+trainer.limit_train_batches=1",
+            "~method.class_boost", "+method.class_boost={bell: 2}"]
+    with pytest.raises(SystemExit) as code:
+        main(["finetune", "default", "experiment=default_finetune", f"out_dir={tmp_path / 'ft'}", *tiny])
+    assert code.value.code == 0
+    system = load_system(json.loads(capsys.readouterr().out)["model"])
+    assert system.model.num_classes == 3 and system.task.distance
+    for spec, message in [("no_such_model", "built-in"), (str(tmp_path / "missing.ckpt"), "missing.ckpt")]:
+        with pytest.raises(SystemExit) as code:
+            main(["finetune", spec, "experiment=default_finetune", *tiny])
+        err = capsys.readouterr().err
+        assert code.value.code == 2 and message in err and "Traceback" not in err

@@ -70,11 +70,13 @@ def train(overrides: tuple[str, ...], list_: bool, show: bool) -> None:
 
 
 @click.command("finetune", **_SETTINGS)
-@click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
+@click.argument("checkpoint")
 @click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
 @click.option("--show", is_flag=True, help="Print the composed config and exit.")
 def finetune(checkpoint: str, overrides: tuple[str, ...], show: bool) -> None:
-    """Fine-tune the network in CHECKPOINT (a seld checkpoint, a `seld train` run's, or one converted by
-    `seld import`) on another dataset: a new class head where the classes differ, optional AdapterBit or LoRA
-    (``adapt=adapterbit``) and mono-clip training (``adapt=mono_adapterbit``)."""
-    _run(overrides, show, init=checkpoint)
+    """Fine-tune the network in CHECKPOINT (a seld checkpoint, a `seld train` run's, one converted by `seld import`,
+    or a built-in model's name such as `default`) on another dataset: a new class head where the classes differ,
+    optional AdapterBit or LoRA (``adapt=adapterbit``) and mono-clip training (``adapt=mono_adapterbit``)."""
+    from seld.infer.models import resolve_model
+
+    _run(overrides, show, init=resolve_model(checkpoint))
