@@ -14,6 +14,7 @@ from originals import PSELDNETS, full_size_layouts, load_case
 from seld.errors import ConfigError, FormatError
 from seld.models import create_model
 from seld.models.checkpoints import convert_pseldnets_state, import_pseldnets
+from seld.models.layers import ConvBlock
 
 
 def meta_model(name, method, k=170, **kw):
@@ -117,8 +118,14 @@ def lightning_file(case, path: Path, compiled: bool) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", list(METHODS))
-def test_import_reproduces_the_original_pseldnets_outputs(tmp_path: Path, name):
+@pytest.mark.parametrize("name", [*METHODS, "crnn_maccdoa+winograd"])
+def test_import_reproduces_the_original_pseldnets_outputs(tmp_path: Path, name, monkeypatch):
+    """Every method's PSELDNets network, imported, gives the reference code's outputs. ``+winograd``: the
+    CNN14 blocks' inference shortcut (Winograd convolutions, on the full-size model from 256 channels) on every
+    block of the small reference model."""
+    name, _, shortcut = name.partition("+")
+    if shortcut:
+        monkeypatch.setattr(ConvBlock, "WINOGRAD_MIN_CHANNELS", 1)
     case = load_case(PSELDNETS, name)
     method, two_branch = METHODS[name]
     path = lightning_file(case, tmp_path / f"{name}.ckpt", compiled=name.endswith("accdoa"))
@@ -144,6 +151,9 @@ def test_import_reproduces_the_original_pseldnets_outputs(tmp_path: Path, name):
     x = case.input()
     with torch.no_grad():
         out = model.eval()(x)
+    if shortcut:
+        blocks = [m for m in model.modules() if isinstance(m, ConvBlock)]
+        assert blocks and all(set(block._winograd) == {"1", "2"} for block in blocks)
     ours = out if isinstance(out, dict) else {"accdoa": out, "multi_accdoa": out}
     for key, expected in case.outputs.items():
         assert expected.std() > 0.05  # a reference that varies, not a saturated or constant output
