@@ -22,7 +22,8 @@
 # validation epoch (38) of this recipe's full 40-epoch run (one sitting on 2 CPU cores), fine-tuned by step 4's
 # second stage (its best epoch, the last).
 # recipes/default_model/last.ckpt is a longer run under way (this recipe for 80 epochs, not yet shipped), saved
-# after 33 of its 80 epochs (validation SELD 0.410 at epoch 31, as good as the shipped run's best); continue it with
+# after 52 of its 80 epochs (validation SELD 0.366 at epoch 48, against 0.410 for the shipped run's first stage);
+# continue it (both stages, calibration and scores) with
 #   RESUME_FROM=recipes/default_model/last.ckpt TRAIN_ARGS=trainer.max_epochs=80 recipes/default_model/run.sh WORK
 set -euo pipefail
 cd "$(dirname "$0")/../.."
