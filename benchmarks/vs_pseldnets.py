@@ -82,7 +82,8 @@ def compare(name: str, batch: int, repeats: int, workdir: Path) -> dict:
     for _ in range(repeats):
         ref_s += timed(lambda: forward(ref), 1)
         ours_s += timed(lambda: forward(ours), 1)
-    return {"max_abs_diff": diff, "equal_to_1e-5": diff <= 1e-5, "reference_s": statistics.median(ref_s), "seld_s": statistics.median(ours_s),
+    return {"max_abs_diff": diff, "equal_to_1e-5": diff <= 1e-5,
+            "reference_s": statistics.median(ref_s), "seld_s": statistics.median(ours_s),
             "speedup": statistics.median(r / o for r, o in zip(ref_s, ours_s)),
             "ratios": [round(r / o, 3) for r, o in zip(ref_s, ours_s)]}
 
@@ -107,8 +108,12 @@ def main() -> None:
         (Path(tmp) / "utils" / "__init__.py").write_text("")
         (Path(tmp) / "utils" / "utilities.py").write_text(STAND_IN)
         sys.path[:0] = [tmp, str(src)]
-        with contextlib.redirect_stdout(sys.stderr):  # the reference prints shapes as it runs
-            results = {name: compare(name, args.batch, args.repeats, Path(tmp)) for name in args.models}
+        try:
+            with contextlib.redirect_stdout(sys.stderr):  # the reference prints shapes as it runs
+                results = {name: compare(name, args.batch, args.repeats, Path(tmp)) for name in args.models}
+        except ImportError as err:
+            parser.error(f"{src}: PSELDNets' model code does not import ({err}); install what it imports "
+                         "(its requirements.txt) or check out the tested commit adb5e39")
     malloc = {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")}
     emit({"environment": environment(threads=args.threads, batch=args.batch, repeats=args.repeats, malloc=malloc),
           "models": results}, args.out)

@@ -34,7 +34,8 @@ def test_the_pseldnets_and_seldnet_recipes_are_all_there():
     expected = {"quick", "synth_accdoa", "synth_maccdoa", "synth_einv2", "synth_einv2_agg", "synth_seddoa_agg",
                 "dcase2021/finetune_maccdoa_augmix1", "l3das22/finetune_maccdoa_augmix",
                 "starss23/finetune_maccdoa_augmix1", "l3das22/finetune_maccdoa_ov1_adapterbit",
-                "l3das22/finetune_maccdoa_ov1mono_adapterbit", "seldnet/ansim", "seldnet/cresim", "default", "default_finetune"}
+                "l3das22/finetune_maccdoa_ov1mono_adapterbit", "seldnet/ansim", "seldnet/cresim", "default",
+                "default_finetune"}
     assert expected <= set(EXPERIMENTS)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Mapping
 
 import lightning as L
 import numpy as np
@@ -212,27 +213,25 @@ def make_optimizer(params, cfg: dict, max_epochs: int | None):
     return {"optimizer": opt, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
 
 
-def _class_factors(boost: dict | None, classes) -> np.ndarray | None:
+def _class_factors(boost: Mapping | None, classes) -> np.ndarray | None:
     """``{class name: factor}`` as one factor per class of ``classes`` (1 for the others); checked now, so that a
     misspelt class fails before any data is read."""
     if boost is None:
         return None
-    names = list(classes)
-    if not isinstance(boost, dict):
+    if not isinstance(boost, Mapping):
         raise ConfigError(f"method.class_boost must map class names to factors, got {boost!r}")
-    unknown = sorted(str(n) for n in boost if n not in names)
+    try:
+        factors = {str(name): float(value) for name, value in boost.items()}
+    except (TypeError, ValueError):
+        factors = {"": np.nan}
+    if not all(np.isfinite(v) and v >= 0 for v in factors.values()):
+        raise ConfigError(f"method.class_boost: factors must be non-negative numbers, got {dict(boost)}")
+    names = list(classes)
+    unknown = sorted(set(factors) - set(names))
     if unknown:
         raise ConfigError(f"method.class_boost: no class {', '.join(unknown)} in this task; its classes are "
                           f"{', '.join(names)}")
-    factors = np.ones(len(names))
-    for name, value in boost.items():
-        try:
-            factors[names.index(name)] = float(value)
-        except (TypeError, ValueError):
-            factors[names.index(name)] = np.nan
-    if not np.all(np.isfinite(factors)) or np.any(factors < 0):
-        raise ConfigError(f"method.class_boost: factors must be non-negative numbers, got {boost}")
-    return factors
+    return np.array([factors.get(name, 1.0) for name in names])
 
 
 def balanced_class_weights(frames: np.ndarray) -> np.ndarray:
