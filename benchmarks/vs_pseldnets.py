@@ -4,7 +4,10 @@ Builds each full-size multi-ACCDOA network (HTS-AT, PaSST, CNN14-Conformer) with
 you provide (https://github.com/Jinbo-Hu/PSELDNets; measured at adb5e39), gives its batch norms non-trivial
 statistics, imports its weights with ``seld.models.import_pseldnets``, checks that both give the same outputs, then
 times forwards of both in alternation (eval mode, inference mode, batch of 10-s clips, 7 x 1001 x 64 features).
-Alternating in one process puts both under the same machine load; the median ratio is the speed-up.
+Alternating in one process puts both under the same machine load; the median ratio is the speed-up. Each network
+is measured in a fresh Python process of its own (as a user runs one model), since glibc's malloc adapts to the
+allocations it has seen and an earlier model changes the figures of the next; ``--in-process`` measures them one
+after another in this process instead.
 
 Only PSELDNets' model code is imported: its logger helper (``utils.utilities.get_pylogger``, which pulls in the
 training tools) is replaced by a stand-in written to a temporary folder. glibc's malloc settings change the
@@ -18,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -88,6 +93,16 @@ def compare(name: str, batch: int, repeats: int, workdir: Path) -> dict:
             "ratios": [round(r / o, 3) for r, o in zip(ref_s, ours_s)]}
 
 
+def isolated(name: str, args: argparse.Namespace) -> dict:
+    """``compare(name)`` run by this script in a fresh Python process."""
+    command = [sys.executable, __file__, "--reference", str(args.reference), "--models", name, "--threads",
+               str(args.threads), "--batch", str(args.batch), "--repeats", str(args.repeats)]
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+    if done.returncode:
+        sys.exit(done.returncode)  # the child has printed its error
+    return json.loads(done.stdout)["models"][name]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reference", type=Path, required=True, help="a PSELDNets checkout (the folder with src/)")
@@ -96,6 +111,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4, help="10-s clips per forward")
     parser.add_argument("--repeats", type=int, default=6, help="timed forwards of each network")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
+    parser.add_argument("--in-process", action="store_true",
+                        help="measure the networks one after another in this process, not each in a fresh one")
     args = parser.parse_args()
     src = args.reference / "src"
     if not (src / "models" / "multi_accdoa.py").is_file():
@@ -103,6 +120,12 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
+    malloc = {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")}
+    env = environment(threads=args.threads, batch=args.batch, repeats=args.repeats, malloc=malloc,
+                      fresh_process_per_model=not args.in_process)
+    if not args.in_process and len(args.models) > 1:
+        emit({"environment": env, "models": {name: isolated(name, args) for name in args.models}}, args.out)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "utils").mkdir()
         (Path(tmp) / "utils" / "__init__.py").write_text("")
@@ -114,9 +137,7 @@ def main() -> None:
         except ImportError as err:
             parser.error(f"{src}: PSELDNets' model code does not import ({err}); install what it imports "
                          "(its requirements.txt) or check out the tested commit adb5e39")
-    malloc = {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")}
-    emit({"environment": environment(threads=args.threads, batch=args.batch, repeats=args.repeats, malloc=malloc),
-          "models": results}, args.out)
+    emit({"environment": env, "models": results}, args.out)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from seld.models.backbones.htsat import _shift_mask, fold_time
-from seld.models.layers import ChannelBatchNorm, ConvBlock, CrossStitch, fit_length, to_label_rate
+from seld.models.layers import (_ONEDNN_LINEAR, ChannelBatchNorm, ConvBlock, CrossStitch, Linear, fit_length,
+                                to_label_rate)
 
 
 def test_repeat_upsampling_then_label_means():
@@ -119,3 +123,27 @@ def test_winograd_kernels_follow_new_weights():
     block.WINOGRAD_MIN_CHANNELS = 10**9
     with torch.no_grad():
         torch.testing.assert_close(y, block(x), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.skipif(not _ONEDNN_LINEAR, reason="this PyTorch has no oneDNN linear kernel")
+@pytest.mark.parametrize("act", ["none", "gelu", "silu"])
+def test_linear_keeps_its_packed_weight_until_the_weight_changes(act):
+    """At inference a layer's weight is laid out for oneDNN once and kept; loading a checkpoint or changing the
+    weight in place rebuilds it, and copying or pickling the layer still works (the packed copy is not part of
+    the module)."""
+    torch.manual_seed(0)
+    layer, other = Linear(24, 40).eval(), Linear(24, 40).eval()
+    x = torch.randn(3, 5, 24)
+
+    def plain(m):
+        y = F.linear(x, m.weight, m.bias)
+        return {"none": y, "gelu": F.gelu(y), "silu": F.silu(y)}[act]
+
+    with torch.no_grad():
+        torch.testing.assert_close(layer(x, act), plain(layer), atol=1e-5, rtol=1e-5)
+        layer.load_state_dict(other.state_dict())
+        torch.testing.assert_close(layer(x, act), plain(other), atol=1e-5, rtol=1e-5)
+        layer.weight.mul_(-2.0)
+        torch.testing.assert_close(layer(x, act), plain(layer), atol=1e-5, rtol=1e-5)
+        for clone in (copy.deepcopy(layer), pickle.loads(pickle.dumps(layer))):
+            torch.testing.assert_close(clone(x, act), plain(layer), atol=1e-5, rtol=1e-5)
