@@ -79,8 +79,14 @@ _ACTIVATIONS = {"none": ("none", ""), "gelu": ("gelu", "none"), "silu": ("swish"
 _PACKED: weakref.WeakKeyDictionary[nn.Module, tuple[tuple, Tensor]] = weakref.WeakKeyDictionary()
 
 
+def _weight_key(weight: Tensor) -> tuple:
+    """What identifies a weight's current values, for caches of forms derived from it: loading a checkpoint or
+    an in-place update bumps the version, a new tensor moves the address."""
+    return weight._version, weight.data_ptr(), weight.device, weight.shape
+
+
 def _packed(owner: nn.Module, weight: Tensor) -> Tensor:
-    key = (weight._version, weight.data_ptr(), weight.shape)
+    key = _weight_key(weight)
     cached = _PACKED.get(owner)
     if cached is None or cached[0] != key:
         cached = _PACKED[owner] = (key, torch.ops.mkldnn._reorder_linear_weight(weight.detach()))
@@ -346,11 +352,10 @@ class ConvBlock(nn.Module):
         if conv.bias is not None:
             bias = bias + conv.bias * scale
         if winograd:
-            w = conv.weight
-            key = (w._version, w.data_ptr(), w.device)
+            key = _weight_key(conv.weight)
             cached = self._winograd.get(name)
             if cached is None or cached[0] != key:
-                cached = self._winograd[name] = (key, _winograd_weight(w.detach()))
+                cached = self._winograd[name] = (key, _winograd_weight(conv.weight.detach()))
             y = torch.addcmul(bias, _winograd_conv(x, cached[1]), scale).relu_()
             return y[:, :x.shape[-2], :x.shape[-1]].permute(0, 3, 1, 2)
         x = x.contiguous(memory_format=torch.channels_last)
