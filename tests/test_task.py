@@ -21,9 +21,10 @@ CLASSES = ("dog", "bell", "speech")
 
 def test_round_trip_through_json_keeps_every_field():
     task = TaskSpec(CLASSES, sample_rate=32000, frontend="logmel_iv", frontend_options={"n_mels": 32},
-                    method="maccdoa", method_options={"distance": True}, chunk_seconds=5.0)
+                    method="maccdoa", method_options={"distance": True}, chunk_seconds=5.0, window_hop=1.5)
     again = TaskSpec.from_dict(json.loads(json.dumps(task.to_dict())))
-    assert again == task and again.distance and again.num_classes == 3
+    assert again == task and again.distance and again.num_classes == 3 and again.window_hop == 1.5
+    assert "5 s chunks every 1.5 s" in task.describe()
     assert task.chunk_samples == 160000 and task.chunk_label_frames == 50 and task.label_hop == 3200
     assert "maccdoa" in task.describe() and "32000 Hz" in task.describe()
 
@@ -35,6 +36,10 @@ def test_round_trip_through_json_keeps_every_field():
     ({"classes": ["a"], "channel_convention": "fuma2"}, "channel convention"),
     ({"classes": ["a"], "sample_rate": -1}, "sample_rate"),
     ({"classes": ["a"], "chunk_seconds": float("nan")}, "chunk_seconds"),
+    ({"classes": ["a"], "window_hop": 0.0}, "window_hop must be a whole number of label frames"),
+    ({"classes": ["a"], "window_hop": 12.0}, "window_hop"),           # longer than the chunk
+    ({"classes": ["a"], "window_hop": 0.25}, "window_hop"),           # not a whole number of 0.1-s frames
+    ({"classes": ["a"], "window_hop": "2"}, "window_hop"),
     ({"classes": ["a"], "colour": 1}, "unknown key"),
     ({"sample_rate": 24000}, "no class list"),
     ({"classes": ["a"], "frontend_options": {"sample_rate": 8000}}, "sample rate of the task"),

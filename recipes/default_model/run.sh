@@ -66,3 +66,4 @@ for set in synth replay; do
 done
 echo "weights: $WORK/default.ckpt (copy to src/seld/pretrained/default.ckpt to ship them)"
 echo "the card's tables: python recipes/default_model/card_tables.py $WORK"
+echo "misses per class and bank source: python recipes/default_model/per_source.py $WORK/bank $WORK/synth $WORK/eval-synth --fold 2"

@@ -41,6 +41,9 @@ class TaskSpec:
         method: output method (:func:`seld.methods.get_method`), e.g. ``maccdoa``.
         method_options: its options, e.g. ``{"distance": True}``.
         chunk_seconds: length of the audio chunks the network was trained on (inference windows).
+        window_hop: seconds between the starts of inference windows, whose outputs are averaged where they
+            overlap; ``None``: half a chunk for class-wise methods, a whole chunk for track-wise ones. ``seld
+            calibrate --hop`` sets it together with the thresholds, so that inference decodes as it was tuned.
         thresholds: detection threshold of each class, tuned on labelled recordings (``seld calibrate``);
             ``None``: 0.5 for every class. Inference uses them unless it is given thresholds.
     """
@@ -57,6 +60,7 @@ class TaskSpec:
     method_options: dict = field(default_factory=dict)
     chunk_seconds: float = 10.0
     thresholds: tuple[float, ...] | None = None
+    window_hop: float | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "classes", tuple(str(c) for c in self.classes))
@@ -80,6 +84,12 @@ class TaskSpec:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
                 raise ConfigError(f"task {name} must be a positive number, not {value!r}")
+        if self.window_hop is not None:
+            hop = self.window_hop
+            ok = isinstance(hop, (int, float)) and math.isfinite(hop) and 0 < hop <= self.chunk_seconds
+            if not ok or abs(hop / self.label_frame - round(hop / self.label_frame)) > 1e-6:
+                raise ConfigError(f"task window_hop must be a whole number of label frames ({self.label_frame:g} s) "
+                                  f"in (0, chunk_seconds = {self.chunk_seconds:g}] seconds, not {hop!r}")
         if self.thresholds is not None:
             try:
                 thr = tuple(float(t) for t in self.thresholds)
@@ -170,4 +180,5 @@ class TaskSpec:
         opts = "".join(f", {k}={v}" for k, v in self.method_options.items())
         return (f"{self.array.upper()} {self.channels} ch ({self.channel_convention}) at {self.sample_rate} Hz -> "
                 f"{self.frontend} -> {self.method}{opts}, {self.num_classes} classes, {self.label_frame * 1000:g} ms "
-                f"frames, {self.chunk_seconds:g} s chunks" + (", tuned thresholds" if self.thresholds else ""))
+                f"frames, {self.chunk_seconds:g} s chunks" + (f" every {self.window_hop:g} s" if self.window_hop else "") +
+                (", tuned thresholds" if self.thresholds else ""))

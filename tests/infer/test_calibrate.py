@@ -78,3 +78,26 @@ def test_bad_thresholds_and_inputs(checkpoint, recordings, tmp_path, capsys):
                              "--out", str(tmp_path / "x.ckpt")], capsys)
     assert code == 2 and "label folder not found" in err and len(err.strip().splitlines()) == 1
     assert GRID[0] == 0.1 and GRID[-1] == 0.8
+
+
+def test_calibrating_with_a_hop_keeps_it_as_the_models_default(checkpoint, recordings, labels, tmp_path, capsys):
+    """Thresholds apply to window-averaged outputs, so a hop tuned with is the hop the model decodes with after."""
+    from seld.infer.core import make_plan
+
+    out = tmp_path / "hop.ckpt"
+    code, stdout, err = run_seld(["calibrate", str(checkpoint), str(recordings), "--labels", str(labels),
+                                  "--hop", "0.5", "--out", str(out)], capsys)
+    assert code == 0, err
+    runner = load_model(out)
+    assert runner.task.window_hop == 0.5 and "every 0.5 s" in runner.task.describe()
+    assert make_plan(runner.task).hop == 12000 and make_plan(runner.task, hop=1.0).hop == 24000
+    assert make_plan(runner.task, chunk=0.3).hop == 7200        # a shorter window than the hop: at most a window
+    assert make_plan(load_model(checkpoint).task).hop == 24000   # no hop in the task: half the 2-s chunk
+    wav = recordings / "rec1.wav"
+    tuned = infer_file(runner, wav)
+    given = infer_file(load_model(checkpoint), wav, thresholds=np.array(runner.task.thresholds), hop=0.5)
+    default_hop = infer_file(load_model(checkpoint), wav, thresholds=np.array(runner.task.thresholds))
+    assert np.array_equal(tuned.frame, given.frame) and np.allclose(tuned.xyz, given.xyz)
+    assert len(tuned) != len(default_hop) or not np.allclose(tuned.xyz, default_hop.xyz)
+    report = json.loads(stdout)
+    assert tune_thresholds(load_model(checkpoint), recordings, labels, hop=0.5)["thresholds"] == report["thresholds"]

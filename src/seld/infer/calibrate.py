@@ -79,13 +79,16 @@ def tune_thresholds(model, inputs, labels: str | Path, *, grid=GRID, tta: str | 
 
 def calibrate_checkpoint(checkpoint: str | Path, out: str | Path, inputs, labels: str | Path, **options) -> dict:
     """:func:`tune_thresholds` for the model in ``checkpoint`` (a seld or ``seld train`` checkpoint), written with
-    the tuned thresholds in its task to ``out`` (a seld checkpoint); returns the tuning report."""
+    the tuned thresholds in its task to ``out`` (a seld checkpoint); returns the tuning report. A ``hop`` given
+    in ``options`` becomes the task's ``window_hop``, so that inference averages windows as they were tuned."""
     from seld.models.checkpoints import save_checkpoint
     from seld.system import load_system_with_info
 
     system, info = load_system_with_info(checkpoint)   # no task description: a one-line error here
     report = tune_thresholds(system, inputs, labels, **options)
     task = system.task.replace(thresholds=tuple(report["thresholds"].values()))
+    if options.get("hop") is not None:
+        task = task.replace(window_hop=float(options["hop"]))
     metadata = {**(info.metadata or {}), "calibrated_on": {"files": report["files"], "metric": report["metric"],
                                                            "seld_before": report["before"]["SELD"],
                                                            "seld_after": report["after"]["SELD"]}}

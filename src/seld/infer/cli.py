@@ -44,7 +44,8 @@ def _progress_bar():
 @click.option("--chunk", type=Finite(0, None, lo_open=True), default=None, metavar="SECONDS",
               help="Window length [default: the model's training chunk].")
 @click.option("--hop", type=Finite(0, None, lo_open=True), default=None, metavar="SECONDS",
-              help="Window hop [default: half the window; the window for track-wise models].")
+              help="Window hop [default: the model's (seld calibrate --hop), else half the window; the window for "
+                   "track-wise models].")
 @click.option("--channels", type=click.Choice(INPUT_CONVENTIONS), default=None,
               help="FOA channel convention of the recordings [default: acn-sn3d (ambiX)].")
 @click.option("--labels", type=click.Path(file_okay=False), default=None, metavar="DIR",
@@ -153,12 +154,15 @@ def _score_terms(sc: dict, digits: int) -> str:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Checkpoint to write: the same network, its task carrying the tuned thresholds.")
 @click.option("--tta", type=click.Choice(TTA_MODES), default=None, help="Tune with this test-time augmentation.")
+@click.option("--hop", type=Finite(0, None, lo_open=True), default=None, metavar="SECONDS",
+              help="Window hop to tune with, kept in the checkpoint as the model's default hop [default: the "
+                   "model's].")
 @click.option("--metric", type=click.Choice(SCORING_METRICS), default=None,
               help="DCASE metric whose class-wise SELD score the thresholds minimise [default: the model's, "
                    "dcase2024 with distances, else dcase2023].")
 @click.option("--batch-size", type=click.IntRange(1, 1024), default=8, show_default=True,
               help="Network inputs per forward pass.")
-def calibrate(checkpoint, audio, labels, out, tta, metric, batch_size):
+def calibrate(checkpoint, audio, labels, out, tta, hop, metric, batch_size):
     """Tune one detection threshold per class on labelled recordings (validation data, not your test set) and
     write a checkpoint that `seld infer` then decodes with; prints the scores before and after as JSON."""
     from seld.infer.calibrate import calibrate_checkpoint
@@ -172,7 +176,7 @@ def calibrate(checkpoint, audio, labels, out, tta, metric, batch_size):
                 bar["id"] = bar["bar"].add_task("network", total=total)
             bar["bar"].update(bar["id"], completed=done, total=total, description=name or "thresholds")
 
-        report = calibrate_checkpoint(checkpoint, out, audio, labels, tta=tta, batch_size=batch_size,
+        report = calibrate_checkpoint(checkpoint, out, audio, labels, tta=tta, hop=hop, batch_size=batch_size,
                                       progress=progress, metric=metric)
     shown = {k: {m: v for m, v in report[k].items() if m != "per_class"} for k in ("before", "after")}
     click.echo(json.dumps({**report, **shown}, indent=1))

@@ -14,7 +14,8 @@ Digital silence gives no events: a label frame whose samples are all exactly zer
 events, whatever the network outputs there (a network fed nothing but zeros, or the zero padding of a window,
 may still output activity). Quiet but non-zero audio (a noise floor) is left to the network.
 
-The default hop is half a chunk for the class-wise methods (``accdoa``, ``maccdoa``, ``seddoa``); for the
+The default hop is the task's ``window_hop`` when it has one (set by ``seld calibrate --hop``), else half a
+chunk for the class-wise methods (``accdoa``, ``maccdoa``, ``seddoa``); for the
 track-wise ones (``einv2``, ``agg*``) it is the whole chunk, because an event may sit on different tracks in two
 windows and averaging tracks would mix events (an explicit ``hop`` is obeyed all the same).
 """
@@ -87,6 +88,8 @@ def make_plan(task: TaskSpec, chunk: float | None = None, hop: float | None = No
         raise ConfigError(f"the task's label frame ({lf:g} s) is not a whole number of samples at "
                           f"{task.sample_rate} Hz")
     window_frames = _frames(task.chunk_seconds if chunk is None else chunk, lf, "--chunk")
+    if hop is None and task.window_hop is not None:
+        hop = min(task.window_hop, window_frames * lf)     # a shorter --chunk than trained: at most a window
     if hop is None:
         hop_frames = window_frames if task.method in TRACKWISE else max(1, window_frames // 2)
     else:
