@@ -23,6 +23,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from seld.errors import SeldError
 from seld.formats import get_classes, read_labels
 
 
@@ -102,7 +103,11 @@ def main(argv=None) -> None:
     unknown = only - set(names)
     if unknown:
         sys.exit(f"unknown class(es) {', '.join(sorted(unknown))}; the classes: {', '.join(names)}")
-    print(table(per_source(args.bank, args.scenes, args.pred, args.fold), names, only or None))
+    try:
+        stats = per_source(args.bank, args.scenes, args.pred, args.fold)
+    except SeldError as err:                 # a damaged label or prediction file: its one-line message
+        sys.exit(str(err))
+    print(table(stats, names, only or None))
 
 
 if __name__ == "__main__":

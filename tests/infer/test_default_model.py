@@ -142,6 +142,9 @@ def test_per_source_table_of_a_test_set(tmp_path):
     assert "| door | gcompris-qt-data: door_open | 1 | 2 | 50% | - |" in out
     assert "knock" not in subprocess.run(args + ["--classes", "door"], capture_output=True, text=True,
                                          check=True).stdout
+    (pred / "fold2_room1_mix001.csv").write_text("0,12,zero\n")
+    done = subprocess.run(args, capture_output=True, text=True)
+    assert done.returncode == 1 and "fold2_room1_mix001.csv" in done.stderr and "Traceback" not in done.stderr
     (pred / "fold2_room1_mix001.csv").unlink()
     done = subprocess.run(args, capture_output=True, text=True)
     assert done.returncode == 1 and "no prediction" in done.stderr and len(done.stderr.strip().splitlines()) == 1
