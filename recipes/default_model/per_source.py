@@ -63,11 +63,13 @@ def per_source(bank: Path, scenes: Path, pred: Path, fold: int | None = None) ->
         if not pred_file.is_file():
             sys.exit(f"no prediction {pred_file}: run seld infer on the fold's scenes with --out {pred}")
         predicted, present = frames_by_class(read_labels(pred_file)), frames_by_class(ref)
+        track_frames: dict[tuple[int, int], set[int]] = defaultdict(set)     # the scene's labels read once
+        for f, c, t in zip(ref.frame.tolist(), ref.cls.tolist(), ref.track.tolist()):
+            track_frames[c, t].add(f)
         for event in plan["events"]:
             cls, track, first = event["cls"], event["track"], event["first_frame"]
             last = first + len(event["positions"])
-            frames = sorted({f for f, c, t in zip(ref.frame.tolist(), ref.cls.tolist(), ref.track.tolist())
-                             if c == cls and t == track and first <= f < last})
+            frames = [f for f in track_frames[cls, track] if first <= f < last]
             group = groups.get(event["pieces"][0][0], "unknown")
             row = stats.setdefault((cls, group), {"events": 0, "frames": 0, "detected": 0, "confused": Counter()})
             row["events"] += 1
