@@ -81,6 +81,29 @@ def test_last_checkpoint_follows_every_epoch_when_validation_does_not_improve(ti
     assert last["global_step"] == 3 * best["global_step"]
 
 
+def test_a_moved_run_resumes_with_its_best_epoch(tiny_config, tmp_path, monkeypatch):
+    """A run folder moved (or its last.ckpt carried to another machine) resumes as if it had stayed: the best
+    epoch and score named in the callback state are this folder's; a best.ckpt left behind is a clear error."""
+    import shutil
+
+    from seld.train.module import SeldLitModule
+
+    monkeypatch.setattr(SeldLitModule, "on_validation_epoch_end",
+                        lambda self: self.log("val/SELD", 1.0 + self.current_epoch))   # epoch 0 stays the best
+    train(tiny_config(*MODEL, "trainer.max_epochs=1", out="here"))
+    shutil.move(tmp_path / "here", tmp_path / "there")
+    result = train(tiny_config(*MODEL, "trainer.max_epochs=2", out="there"))
+    assert result["epochs"] == 2 and result["best"] == str(tmp_path / "there" / "checkpoints" / "best.ckpt")
+    assert result["best_SELD"] == 1.0
+    best = torch.load(result["best"], map_location="cpu", weights_only=False)
+    assert best["epoch"] == 0
+    # only last.ckpt carried into a fresh folder: refused before training, naming the missing file and the fix
+    (tmp_path / "bare" / "checkpoints").mkdir(parents=True)
+    shutil.copy(result["last"], tmp_path / "bare" / "checkpoints" / "last.ckpt")
+    with pytest.raises(ConfigError, match=r"bare/checkpoints/best\.ckpt is missing.*beside last\.ckpt"):
+        train(tiny_config(*MODEL, "trainer.max_epochs=3", out="bare"))
+
+
 def test_finetune_to_other_classes_with_adapterbit(tiny_config, tiny_dataset, tmp_path):
     base = train(tiny_config(*MODEL, out="base"))
     # another class list (14 names; the labels' indices 0-2 keep their meaning): a new head

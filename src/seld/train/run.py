@@ -5,8 +5,8 @@
 ``checkpoints/last.ckpt`` and ``checkpoints/best.ckpt`` (Lightning checkpoints that :func:`seld.load_system`
 also reads), ``model.ckpt`` (the best network alone, our format), ``logs/version_N/`` (CSV) and ``tb/version_N/``
 (TensorBoard; a resumed run adds a version).
-Running the same command again resumes from ``last.ckpt``; a folder holding a run with other settings is
-refused with the settings that differ.
+Running the same command again resumes from ``last.ckpt``, also in a moved folder; a folder holding a run with
+other settings is refused with the settings that differ.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 CONFIG_MODULE = "seld.configs"
 #: settings that may change when a run is resumed
-_RESUMABLE = {"trainer.max_epochs", "data.num_workers", "trainer.enable_progress_bar", "trainer.devices",
+_RESUMABLE = {"out_dir", "trainer.max_epochs", "data.num_workers", "trainer.enable_progress_bar", "trainer.devices",
               "trainer.num_nodes", "trainer.accelerator", "trainer.strategy"}
 
 
@@ -148,10 +148,10 @@ def build_run(cfg: DictConfig, init: str | Path | None = None):
     # best.ckpt changes, so that a run killed after epochs without progress would resume before them). last.ckpt
     # is ranked by the step count, so the newest epoch wins, and its callback's state key never equals best's
     # (two unmonitored ModelCheckpoints would clash when there is no validation split)
-    callbacks = [cb.ModelCheckpoint(dirpath=out / "checkpoints", filename="best", monitor="val/SELD" if validate
-                                    else None, mode="min", save_top_k=1, enable_version_counter=False),
-                 cb.ModelCheckpoint(dirpath=out / "checkpoints", filename="last", monitor="step", mode="max",
-                                    save_top_k=1, enable_version_counter=False)]
+    callbacks = [_RunCheckpoint(dirpath=out / "checkpoints", filename="best", monitor="val/SELD" if validate
+                                else None, mode="min", save_top_k=1, enable_version_counter=False),
+                 _RunCheckpoint(dirpath=out / "checkpoints", filename="last", monitor="step", mode="max",
+                                save_top_k=1, enable_version_counter=False)]
     patience = cfg.get("early_stopping")
     if patience and validate:
         callbacks.append(cb.EarlyStopping(monitor="val/SELD", mode="min", patience=int(patience)))
@@ -169,6 +169,33 @@ def build_run(cfg: DictConfig, init: str | Path | None = None):
         raise ConfigError(f"trainer: {str(err).splitlines()[0]} (the trainer group holds lightning.Trainer "
                           "arguments)") from None
     return module, datamodule, trainer
+
+
+def _RunCheckpoint(**kwargs):
+    """Lightning's ModelCheckpoint, but a run resumed in another folder (a moved run, or ``last.ckpt`` copied
+    from another machine) keeps its best epoch and score: the paths in the callback state are taken to name
+    files of this run's own ``checkpoints/`` folder, and a best epoch missing from it is refused at once."""
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    class _Rebased(ModelCheckpoint):
+        def load_state_dict(self, state_dict):
+            old = state_dict.get("dirpath")
+            if old and old != self.dirpath:
+                def here(path):
+                    return str(Path(self.dirpath) / Path(path).name) if path else path
+
+                state_dict = dict(state_dict, dirpath=self.dirpath, best_model_path=here(state_dict["best_model_path"]),
+                                  kth_best_model_path=here(state_dict.get("kth_best_model_path", "")),
+                                  last_model_path=here(state_dict.get("last_model_path", "")),
+                                  best_k_models={here(k): v for k, v in state_dict.get("best_k_models", {}).items()})
+            best = state_dict["best_model_path"]
+            if best and not Path(best).is_file():
+                raise ConfigError(f"{best} is missing: the checkpoint being resumed names it as the run's best epoch; "
+                                  f"put that best.ckpt beside last.ckpt in {self.dirpath}, or start the run afresh "
+                                  "in an empty out_dir")
+            super().load_state_dict(state_dict)
+
+    return _Rebased(**kwargs)
 
 
 def AtomicCheckpointIO():
