@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("seld.synth.cli:synth", "Synthesise a spatial SELD dataset (FOA / MIC audio + labels)."),
     "models": ("seld.models.cli:models", "List the registered model architectures and methods."),
     "import": ("seld.models.cli:import_weights", "Convert PSELDNets / AudioSet checkpoints into seld checkpoints."),
+    "average": ("seld.models.cli:average", "Average the weights of checkpoints of one run (SWA over epochs)."),
     "train": ("seld.train.cli:train", "Train a SELD model from a Hydra experiment (experiment=quick data.root=DIR)."),
     "finetune": ("seld.train.cli:finetune", "Fine-tune a checkpoint on another dataset (new head, AdapterBit, LoRA)."),
     "infer": ("seld.infer.cli:infer", "Run a trained SELD model on recordings (CSV, JSON, plots, HTML)."),

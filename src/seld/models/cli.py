@@ -1,5 +1,6 @@
-"""``seld models`` (list architectures, methods and parameter counts) and ``seld import`` (convert PSELDNets,
-AudioSet or DCASE baseline weights into a seld checkpoint). Thin wrappers of :mod:`seld.models`."""
+"""``seld models`` (list architectures, methods and parameter counts), ``seld import`` (convert PSELDNets,
+AudioSet or DCASE baseline weights into a seld checkpoint) and ``seld average`` (the mean of a run's checkpoints).
+Thin wrappers of :mod:`seld.models`."""
 
 from __future__ import annotations
 
@@ -94,3 +95,16 @@ def import_weights(src: Path, out: Path, source: str, backbone: str | None, meth
     click.echo(report.summary())
     click.echo(f"wrote {out}: {model.config['name']} {model.method}, {model.num_classes} classes, "
                f"{model.in_channels} input channels")
+
+
+@click.command("average")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("checkpoints", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def average(out: Path, checkpoints: tuple[Path, ...]) -> None:
+    """Write to OUT the network whose weights are the mean of those in CHECKPOINTS (epochs of one run, or a run
+    and its fine-tune: e.g. run/checkpoints/best.ckpt finetune/checkpoints/last.ckpt). Calibrate OUT again."""
+    from seld.models.averaging import average_checkpoints
+
+    result = average_checkpoints(checkpoints, out)
+    click.echo(f"wrote {result['out']}: the mean of {result['averaged']} checkpoints ({result['tensors']} tensors); "
+               "tune its thresholds with `seld calibrate`")
