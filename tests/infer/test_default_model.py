@@ -34,10 +34,6 @@ def test_default_model_ships_inside_the_package_with_its_task_and_card():
         assert section in card
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped default model (synthetic-test SELD 0.31) finds the demo's "
-                   "male speech, instrument and bell within 8 degrees, but its first knock (5 label frames; cajon thumps, "
-                   "a source training never heard, which the model takes for a door: door 0.6, knock 0.25-0.28) in "
-                   "only 2 of them (issue 11). Strict: when a retrained model passes, this marker must go")
 def test_default_model_finds_the_demo_events():
     pred = infer_file("default", DEMO / "demo_foa.flac")
     ref = read_labels(DEMO / "labels" / "demo_foa.csv", classes=13, n_frames=pred.n_frames)
