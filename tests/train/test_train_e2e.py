@@ -97,6 +97,10 @@ def test_a_moved_run_resumes_with_its_best_epoch(tiny_config, tmp_path, monkeypa
     assert result["best_SELD"] == 1.0
     best = torch.load(result["best"], map_location="cpu", weights_only=False)
     assert best["epoch"] == 0
+    # the callback states sit under Lightning's own keys, which runs checkpointed by it or an older seld carry
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    assert set(best["callbacks"]) == {ModelCheckpoint(monitor="val/SELD", mode="min").state_key,
+                                      ModelCheckpoint(monitor="step", mode="max").state_key}
     # only last.ckpt carried into a fresh folder: refused before training, naming the missing file and the fix
     (tmp_path / "bare" / "checkpoints").mkdir(parents=True)
     shutil.copy(result["last"], tmp_path / "bare" / "checkpoints" / "last.ckpt")

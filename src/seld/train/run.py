@@ -178,6 +178,12 @@ def _RunCheckpoint(**kwargs):
     from lightning.pytorch.callbacks import ModelCheckpoint
 
     class _Rebased(ModelCheckpoint):
+        @property
+        def state_key(self):
+            # Lightning files a callback's state under its class name: keep ModelCheckpoint's, or a run
+            # checkpointed by plain Lightning (or an older seld) would resume with its last epoch as the best
+            return super().state_key.replace(type(self).__qualname__, ModelCheckpoint.__qualname__, 1)
+
         def load_state_dict(self, state_dict):
             old = state_dict.get("dirpath")
             if old and old != self.dirpath:
