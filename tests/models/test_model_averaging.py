@@ -62,3 +62,5 @@ def test_what_cannot_be_averaged_is_refused_naming_the_file(tmp_path, run_cli):
         assert not (tmp_path / "out.ckpt").exists()
     code, _, err = run_cli(["average", a, a, b])
     assert code == 2 and "is also one of the checkpoints" in err
+    code, _, err = run_cli(["average", tmp_path / "out.ckpt", a, b, tmp_path / "." / "a.ckpt"])
+    assert code == 2 and "a.ckpt is given twice" in err, err

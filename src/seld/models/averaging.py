@@ -34,8 +34,12 @@ def average_checkpoints(paths, out: str | Path) -> dict:
     if len(paths) < 2:
         raise ConfigError("give at least two checkpoints to average (the same network from one run: e.g. its "
                           "best and last epochs)")
-    if Path(out).resolve() in {p.resolve() for p in paths}:
+    resolved = [p.resolve() for p in paths]
+    if Path(out).resolve() in resolved:
         raise ConfigError(f"{out} is also one of the checkpoints to average; write the average to another file")
+    twice = next((p for i, p in enumerate(paths) if resolved[i] in resolved[:i]), None)
+    if twice is not None:   # it would silently weigh that member double
+        raise ConfigError(f"{twice} is given twice; name each checkpoint to average once")
     model, info = load_checkpoint(paths[0])
     sums = {k: v.double().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
     for path in paths[1:]:
